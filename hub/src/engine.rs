@@ -1,0 +1,672 @@
+//! The queue engine: a pure core. Commands in, events out, time passed in.
+//!
+//! [`State::decide`] checks a [`Command`] against the state and returns the [`Event`]s it causes,
+//! without changing anything; [`State::apply`] folds an event into the state. The store persists
+//! exactly the events it applies, in the same transaction, so memory, tables and outbox agree.
+//! [`State::roll_day`] starts a new service day at the office's local midnight: numbering restarts
+//! at 1 in every series, and tickets left waiting from the day before expire.
+//!
+//! Nothing here reads a clock, touches a file or a socket: tests drive it with any time they like.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::api::{self, CounterAction, TicketStatus, WaitRange};
+use crate::config::{Config, Policy};
+use crate::error::{Error, Result};
+use crate::estimate::ServiceStats;
+
+/// A ticket as the hub keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketRec {
+    /// UUIDv7.
+    pub id: Uuid,
+    /// Office-local date the ticket belongs to.
+    pub service_day: Date,
+    /// Field it waits for (changes on transfer).
+    pub field_id: String,
+    /// Field whose series the number belongs to (never changes).
+    pub series_field_id: String,
+    /// Position in the series, from 1.
+    pub seq: u32,
+    /// Printed number (`A001`).
+    pub number: String,
+    /// Priority class id.
+    pub priority_class: Option<String>,
+    /// Lifecycle state.
+    pub status: TicketStatus,
+    /// Counter called to / serving.
+    pub counter: Option<u32>,
+    /// Only this counter may call it (set by a transfer to a counter).
+    pub target_counter: Option<u32>,
+    /// Issue time.
+    pub issued_at: Timestamp,
+    /// Last call time.
+    pub called_at: Option<Timestamp>,
+    /// Service start.
+    pub started_at: Option<Timestamp>,
+    /// Service end.
+    pub finished_at: Option<Timestamp>,
+    /// Same-field tickets waiting when it was issued.
+    pub people_ahead: u32,
+    /// Estimate given at issue.
+    pub wait: Option<WaitRange>,
+    /// Device that issued it.
+    pub issued_by: String,
+}
+
+/// A counter as the hub keeps it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CounterRec {
+    /// Counter number.
+    pub number: u32,
+    /// Opened by an officer.
+    pub open: bool,
+    /// Officer signed in.
+    pub officer_id: Option<String>,
+    /// Ticket called or being served.
+    pub current: Option<Uuid>,
+    /// Priority tickets called in a row (for the ratio policy).
+    pub priority_streak: u32,
+}
+
+/// Input to the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Issue a ticket.
+    Issue {
+        /// Field id.
+        field_id: String,
+        /// Priority class id.
+        priority_class: Option<String>,
+    },
+    /// A counter's action.
+    Counter {
+        /// Counter number.
+        counter: u32,
+        /// What it does.
+        action: CounterAction,
+    },
+}
+
+/// Output of the engine: one state change. Every event goes to the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A new service day began; series restart at 1; these waiting tickets expired.
+    DayStarted {
+        /// The new day.
+        service_day: Date,
+        /// Tickets of earlier days that were still waiting or called.
+        expired: Vec<Uuid>,
+    },
+    /// A ticket was issued.
+    TicketIssued {
+        /// The ticket as issued.
+        ticket: TicketRec,
+    },
+    /// An officer opened a counter.
+    CounterOpened {
+        /// Counter.
+        counter: u32,
+        /// Officer.
+        officer_id: Option<String>,
+    },
+    /// A counter closed.
+    CounterClosed {
+        /// Counter.
+        counter: u32,
+    },
+    /// A ticket was called to a counter.
+    TicketCalled {
+        /// Ticket.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
+        /// Counter.
+        counter: u32,
+        /// Whether this call broke the FIFO order for a priority class.
+        priority_class: Option<String>,
+        /// Seconds it waited.
+        waited_secs: i64,
+    },
+    /// The call was repeated.
+    TicketRecalled {
+        /// Ticket.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
+        /// Counter.
+        counter: u32,
+    },
+    /// The called citizen did not come.
+    TicketSkipped {
+        /// Ticket.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
+        /// Counter.
+        counter: u32,
+    },
+    /// Service started.
+    ServiceStarted {
+        /// Ticket.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
+        /// Counter.
+        counter: u32,
+    },
+    /// Service finished.
+    ServiceFinished {
+        /// Ticket.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
+        /// Counter.
+        counter: u32,
+        /// Field served.
+        field_id: String,
+        /// Service duration in seconds (from start, or from the call when start was not pressed).
+        service_secs: i64,
+    },
+    /// A ticket went back to the queue for another field or counter.
+    TicketTransferred {
+        /// Ticket.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
+        /// Counter it came from.
+        from_counter: u32,
+        /// New field.
+        to_field: String,
+        /// Counter it is reserved for, if any.
+        to_counter: Option<u32>,
+    },
+}
+
+impl Event {
+    /// The ticket this event concerns, if any.
+    pub fn ticket_id(&self) -> Option<Uuid> {
+        match self {
+            Event::DayStarted { .. } | Event::CounterOpened { .. } | Event::CounterClosed { .. } => None,
+            Event::TicketIssued { ticket } => Some(ticket.id),
+            Event::TicketCalled { ticket_id, .. }
+            | Event::TicketRecalled { ticket_id, .. }
+            | Event::TicketSkipped { ticket_id, .. }
+            | Event::ServiceStarted { ticket_id, .. }
+            | Event::ServiceFinished { ticket_id, .. }
+            | Event::TicketTransferred { ticket_id, .. } => Some(*ticket_id),
+        }
+    }
+
+    /// The event's kind as stored in the outbox.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::DayStarted { .. } => "day_started",
+            Event::TicketIssued { .. } => "ticket_issued",
+            Event::CounterOpened { .. } => "counter_opened",
+            Event::CounterClosed { .. } => "counter_closed",
+            Event::TicketCalled { .. } => "ticket_called",
+            Event::TicketRecalled { .. } => "ticket_recalled",
+            Event::TicketSkipped { .. } => "ticket_skipped",
+            Event::ServiceStarted { .. } => "service_started",
+            Event::ServiceFinished { .. } => "service_finished",
+            Event::TicketTransferred { .. } => "ticket_transferred",
+        }
+    }
+}
+
+/// The queue's whole state for the current service day.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Current service day, once any command ran.
+    pub service_day: Option<Date>,
+    /// Tickets of the current day, by id.
+    pub tickets: HashMap<Uuid, TicketRec>,
+    /// Last number used per series (field id).
+    pub last_seq: HashMap<String, u32>,
+    /// Counters by number.
+    pub counters: BTreeMap<u32, CounterRec>,
+    /// Learned service times.
+    pub stats: ServiceStats,
+    tz: TimeZone,
+}
+
+/// What `decide` needs besides the command.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The office configuration.
+    pub cfg: &'a Config,
+    /// Now.
+    pub now: Timestamp,
+    /// Device causing the command.
+    pub device_id: &'a str,
+}
+
+impl State {
+    /// An empty state for this office.
+    pub fn new(cfg: &Config) -> State {
+        let counters =
+            cfg.counters.iter().map(|c| (c.number, CounterRec { number: c.number, ..CounterRec::default() })).collect();
+        State {
+            service_day: None,
+            tickets: HashMap::new(),
+            last_seq: HashMap::new(),
+            counters,
+            stats: ServiceStats::default(),
+            tz: cfg.tz(),
+        }
+    }
+
+    /// The office-local date of an instant.
+    pub fn day_of(&self, t: Timestamp) -> Date {
+        t.to_zoned(self.tz.clone()).date()
+    }
+
+    /// The office-local time of an instant.
+    pub fn local(&self, t: Timestamp) -> Zoned {
+        t.to_zoned(self.tz.clone())
+    }
+
+    /// If `now` is on a later service day than the state, the event that starts it.
+    pub fn roll_day(&self, now: Timestamp) -> Option<Event> {
+        let today = self.day_of(now);
+        match self.service_day {
+            Some(d) if d >= today => None,
+            _ => {
+                let mut expired: Vec<&TicketRec> = self
+                    .tickets
+                    .values()
+                    .filter(|t| {
+                        matches!(t.status, TicketStatus::Waiting | TicketStatus::Called | TicketStatus::Serving)
+                    })
+                    .collect();
+                expired.sort_by_key(|t| (t.issued_at, t.id));
+                Some(Event::DayStarted { service_day: today, expired: expired.iter().map(|t| t.id).collect() })
+            }
+        }
+    }
+
+    /// Check a command and return the events it causes. The state is not changed.
+    pub fn decide(&self, cmd: &Command, ctx: Ctx<'_>) -> Result<Vec<Event>> {
+        match cmd {
+            Command::Issue { field_id, priority_class } => self.decide_issue(field_id, priority_class.as_deref(), ctx),
+            Command::Counter { counter, action } => self.decide_counter(*counter, action, ctx),
+        }
+    }
+
+    fn decide_issue(&self, field_id: &str, pc: Option<&str>, ctx: Ctx<'_>) -> Result<Vec<Event>> {
+        let field = ctx.cfg.field(field_id).ok_or_else(|| Error::UnknownField(field_id.to_owned()))?;
+        if let Some(pc) = pc {
+            ctx.cfg.priority_class(pc).ok_or_else(|| Error::UnknownPriorityClass(pc.to_owned()))?;
+        }
+        let seq = self
+            .last_seq
+            .get(field_id)
+            .copied()
+            .unwrap_or(0)
+            .checked_add(1)
+            .ok_or_else(|| Error::InvalidAction(format!("series {} exhausted for today", field.letter)))?;
+        let people_ahead = self.waiting_for_field(field_id);
+        let hour = self.local(ctx.now).hour().clamp(0, 23) as u8;
+        let wait = self.stats.estimate(
+            field_id,
+            hour,
+            people_ahead,
+            self.open_counters_for(ctx.cfg, field_id),
+            &ctx.cfg.estimate,
+        );
+        let ticket = TicketRec {
+            id: uuid_v7(ctx.now, field_id, seq),
+            service_day: self.day_of(ctx.now),
+            field_id: field_id.to_owned(),
+            series_field_id: field_id.to_owned(),
+            seq,
+            number: format_number(&field.letter, seq),
+            priority_class: pc.map(str::to_owned),
+            status: TicketStatus::Waiting,
+            counter: None,
+            target_counter: None,
+            issued_at: ctx.now,
+            called_at: None,
+            started_at: None,
+            finished_at: None,
+            people_ahead,
+            wait,
+            issued_by: ctx.device_id.to_owned(),
+        };
+        Ok(vec![Event::TicketIssued { ticket }])
+    }
+
+    fn decide_counter(&self, n: u32, action: &CounterAction, ctx: Ctx<'_>) -> Result<Vec<Event>> {
+        let cfg_counter = ctx.cfg.counter(n).ok_or(Error::UnknownCounter(n))?;
+        let counter = self.counters.get(&n).ok_or(Error::UnknownCounter(n))?;
+        let current = counter.current.and_then(|id| self.tickets.get(&id));
+        let need_open = || if counter.open { Ok(()) } else { Err(Error::CounterClosed(n)) };
+        let need_current = || current.ok_or(Error::NoCurrentTicket(n));
+        match action {
+            CounterAction::Open { officer_id } => {
+                if counter.open && counter.officer_id == *officer_id {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::CounterOpened { counter: n, officer_id: officer_id.clone() }])
+            }
+            CounterAction::Close => {
+                if let Some(t) = current {
+                    return Err(Error::CounterBusy(n, t.number.clone()));
+                }
+                if !counter.open {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::CounterClosed { counter: n }])
+            }
+            CounterAction::CallNext => {
+                need_open()?;
+                let mut events = Vec::new();
+                if let Some(t) = current {
+                    match t.status {
+                        // "Next" while serving finishes the current service: one key press.
+                        TicketStatus::Serving => events.push(finish_event(t, n, ctx.now)),
+                        _ => return Err(Error::CounterBusy(n, t.number.clone())),
+                    }
+                }
+                let next =
+                    self.pick_next(ctx.cfg, &cfg_counter.fields, counter, ctx.now).ok_or(Error::NothingWaiting(n))?;
+                events.push(Event::TicketCalled {
+                    ticket_id: next.id,
+                    number: next.number.clone(),
+                    counter: n,
+                    priority_class: next.priority_class.clone(),
+                    waited_secs: (ctx.now - next.issued_at).get_seconds(),
+                });
+                Ok(events)
+            }
+            CounterAction::Recall => {
+                need_open()?;
+                let t = need_current()?;
+                if t.status != TicketStatus::Called {
+                    return Err(Error::InvalidAction(format!("{} is already being served", t.number)));
+                }
+                Ok(vec![Event::TicketRecalled { ticket_id: t.id, number: t.number.clone(), counter: n }])
+            }
+            CounterAction::Skip => {
+                let t = need_current()?;
+                if t.status != TicketStatus::Called {
+                    return Err(Error::InvalidAction(format!("{} is being served; finish or transfer it", t.number)));
+                }
+                Ok(vec![Event::TicketSkipped { ticket_id: t.id, number: t.number.clone(), counter: n }])
+            }
+            CounterAction::Start => {
+                let t = need_current()?;
+                if t.status != TicketStatus::Called {
+                    return Err(Error::InvalidAction(format!("{} is already being served", t.number)));
+                }
+                Ok(vec![Event::ServiceStarted { ticket_id: t.id, number: t.number.clone(), counter: n }])
+            }
+            CounterAction::Finish => {
+                let t = need_current()?;
+                Ok(vec![finish_event(t, n, ctx.now)])
+            }
+            CounterAction::Transfer { field_id, counter: to_counter } => {
+                let t = need_current()?;
+                if field_id.is_none() && to_counter.is_none() {
+                    return Err(Error::InvalidAction("transfer needs a field or a counter".into()));
+                }
+                if let Some(to) = to_counter {
+                    ctx.cfg.counter(*to).ok_or(Error::UnknownCounter(*to))?;
+                    if *to == n {
+                        return Err(Error::InvalidAction("transfer to the same counter".into()));
+                    }
+                }
+                let to_field = match field_id {
+                    Some(f) => ctx.cfg.field(f).ok_or_else(|| Error::UnknownField(f.clone()))?.id.clone(),
+                    None => t.field_id.clone(),
+                };
+                Ok(vec![Event::TicketTransferred {
+                    ticket_id: t.id,
+                    number: t.number.clone(),
+                    from_counter: n,
+                    to_field,
+                    to_counter: *to_counter,
+                }])
+            }
+        }
+    }
+
+    /// Fold an event into the state.
+    pub fn apply(&mut self, ev: &Event, cfg: &Config, now: Timestamp) {
+        match ev {
+            Event::DayStarted { service_day, expired } => {
+                self.service_day = Some(*service_day);
+                for id in expired {
+                    self.tickets.remove(id);
+                }
+                // Finished and skipped tickets of earlier days are history, kept in the store only.
+                self.tickets.retain(|_, t| t.service_day >= *service_day);
+                self.last_seq.clear();
+                for c in self.counters.values_mut() {
+                    c.current = None;
+                    c.priority_streak = 0;
+                }
+            }
+            Event::TicketIssued { ticket } => {
+                self.last_seq.insert(ticket.series_field_id.clone(), ticket.seq);
+                self.tickets.insert(ticket.id, ticket.clone());
+            }
+            Event::CounterOpened { counter, officer_id } => {
+                if let Some(c) = self.counters.get_mut(counter) {
+                    c.open = true;
+                    c.officer_id = officer_id.clone();
+                }
+            }
+            Event::CounterClosed { counter } => {
+                if let Some(c) = self.counters.get_mut(counter) {
+                    c.open = false;
+                    c.officer_id = None;
+                }
+            }
+            Event::TicketCalled { ticket_id, counter, priority_class, .. } => {
+                if let Some(t) = self.tickets.get_mut(ticket_id) {
+                    t.status = TicketStatus::Called;
+                    t.counter = Some(*counter);
+                    t.called_at = Some(now);
+                }
+                if let Some(c) = self.counters.get_mut(counter) {
+                    c.current = Some(*ticket_id);
+                    c.priority_streak = if priority_class.is_some() { c.priority_streak.saturating_add(1) } else { 0 };
+                }
+            }
+            Event::TicketRecalled { ticket_id, .. } => {
+                if let Some(t) = self.tickets.get_mut(ticket_id) {
+                    t.called_at = Some(now);
+                }
+            }
+            Event::TicketSkipped { ticket_id, counter, .. } => {
+                if let Some(t) = self.tickets.get_mut(ticket_id) {
+                    t.status = TicketStatus::Skipped;
+                }
+                self.clear_current(*counter);
+            }
+            Event::ServiceStarted { ticket_id, .. } => {
+                if let Some(t) = self.tickets.get_mut(ticket_id) {
+                    t.status = TicketStatus::Serving;
+                    t.started_at = Some(now);
+                }
+            }
+            Event::ServiceFinished { ticket_id, counter, field_id, service_secs, .. } => {
+                if let Some(t) = self.tickets.get_mut(ticket_id) {
+                    t.status = TicketStatus::Finished;
+                    t.finished_at = Some(now);
+                }
+                let hour = self.local(now).hour().clamp(0, 23) as u8;
+                self.stats.record(field_id, hour, *service_secs as f64, &cfg.estimate);
+                self.clear_current(*counter);
+            }
+            Event::TicketTransferred { ticket_id, from_counter, to_field, to_counter, .. } => {
+                if let Some(t) = self.tickets.get_mut(ticket_id) {
+                    // Back in the queue with its original issue time: a transfer never costs the
+                    // citizen their place.
+                    t.status = TicketStatus::Waiting;
+                    t.field_id = to_field.clone();
+                    t.target_counter = *to_counter;
+                    t.counter = None;
+                    t.called_at = None;
+                    t.started_at = None;
+                }
+                self.clear_current(*from_counter);
+            }
+        }
+    }
+
+    fn clear_current(&mut self, counter: u32) {
+        if let Some(c) = self.counters.get_mut(&counter) {
+            c.current = None;
+        }
+    }
+
+    /// Waiting tickets of a field.
+    pub fn waiting_for_field(&self, field_id: &str) -> u32 {
+        let n = self.tickets.values().filter(|t| t.status == TicketStatus::Waiting && t.field_id == field_id).count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// Open counters serving a field.
+    pub fn open_counters_for(&self, cfg: &Config, field_id: &str) -> u32 {
+        let n = cfg
+            .counters
+            .iter()
+            .filter(|c| c.fields.iter().any(|f| f == field_id))
+            .filter(|c| self.counters.get(&c.number).is_some_and(|r| r.open))
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// Tickets a counter may call now.
+    fn candidates<'a>(&'a self, fields: &'a [String], counter: u32) -> impl Iterator<Item = &'a TicketRec> + 'a {
+        self.tickets.values().filter(move |t| {
+            t.status == TicketStatus::Waiting
+                && match t.target_counter {
+                    Some(c) => c == counter,
+                    None => fields.contains(&t.field_id),
+                }
+        })
+    }
+
+    /// The ticket the policy calls next at this counter.
+    pub fn pick_next<'a>(
+        &'a self,
+        cfg: &Config,
+        fields: &'a [String],
+        counter: &CounterRec,
+        now: Timestamp,
+    ) -> Option<&'a TicketRec> {
+        let _ = now; // The aging key is time-invariant: order by issue time minus the head start.
+        match cfg.policy {
+            Policy::Aging => self.candidates(fields, counter.number).min_by_key(|t| aging_key(cfg, t)),
+            Policy::Ratio { priority_per_normal } => {
+                let oldest_normal = self
+                    .candidates(fields, counter.number)
+                    .filter(|t| t.priority_class.is_none())
+                    .min_by_key(|t| fifo_key(t));
+                let oldest_priority = self
+                    .candidates(fields, counter.number)
+                    .filter(|t| t.priority_class.is_some())
+                    .min_by_key(|t| fifo_key(t));
+                match (oldest_priority, oldest_normal) {
+                    (Some(_), Some(n)) if counter.priority_streak >= priority_per_normal => Some(n),
+                    (Some(p), _) => Some(p),
+                    (None, n) => n,
+                }
+            }
+        }
+    }
+
+    /// Waiting tickets in the order the policy would call them (ignoring counter restrictions).
+    pub fn waiting_in_order(&self, cfg: &Config) -> Vec<&TicketRec> {
+        let mut v: Vec<&TicketRec> = self.tickets.values().filter(|t| t.status == TicketStatus::Waiting).collect();
+        match cfg.policy {
+            Policy::Aging => v.sort_by_key(|t| aging_key(cfg, t)),
+            Policy::Ratio { .. } => v.sort_by_key(|t| (t.priority_class.is_none(), fifo_key(t))),
+        }
+        v
+    }
+
+    /// The wire form of a ticket.
+    pub fn to_api(&self, cfg: &Config, t: &TicketRec) -> api::Ticket {
+        let field = cfg.field(&t.field_id);
+        api::Ticket {
+            id: t.id.to_string(),
+            number: t.number.clone(),
+            field_id: t.field_id.clone(),
+            field_name_vi: field.map(|f| f.name_vi.clone()).unwrap_or_default(),
+            field_name_en: field.map(|f| f.name_en.clone()).unwrap_or_default(),
+            priority_class: t.priority_class.clone(),
+            status: t.status,
+            service_day: t.service_day.to_string(),
+            issued_at: rfc3339(&self.local(t.issued_at)),
+            people_ahead: t.people_ahead,
+            counters: match t.target_counter {
+                Some(c) => vec![c],
+                None => cfg.counters_for(&t.field_id),
+            },
+            wait: t.wait,
+            counter: t.counter,
+        }
+    }
+}
+
+fn finish_event(t: &TicketRec, counter: u32, now: Timestamp) -> Event {
+    let from = t.started_at.or(t.called_at).unwrap_or(now);
+    Event::ServiceFinished {
+        ticket_id: t.id,
+        number: t.number.clone(),
+        counter,
+        field_id: t.field_id.clone(),
+        service_secs: (now - from).get_seconds().max(0),
+    }
+}
+
+/// Aging order: earlier "virtual issue time" first, where a priority class moves the ticket
+/// `boost_minutes` earlier. A normal ticket's key is fixed while new priority tickets' keys keep
+/// growing with their issue time, so every ticket is eventually first: no starvation.
+fn aging_key(cfg: &Config, t: &TicketRec) -> (i64, i64, Uuid) {
+    let boost = t
+        .priority_class
+        .as_deref()
+        .and_then(|p| cfg.priority_class(p))
+        .map_or(0, |p| i64::from(p.boost_minutes) * 60_000);
+    let issued = t.issued_at.as_millisecond();
+    (issued - boost, issued, t.id)
+}
+
+fn fifo_key(t: &TicketRec) -> (Timestamp, u32, Uuid) {
+    (t.issued_at, t.seq, t.id)
+}
+
+/// `A` + seq, zero-padded to three digits; the width grows past 999 instead of wrapping.
+pub fn format_number(letter: &str, seq: u32) -> String {
+    format!("{letter}{seq:03}")
+}
+
+/// RFC 3339 with the zone's offset (e.g. `2026-11-23T08:46:00+07:00`), whole seconds.
+pub fn rfc3339(z: &Zoned) -> String {
+    z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// A UUIDv7 from the command's time plus randomness, so ids sort by time (RFC 9562 §5.7).
+fn uuid_v7(now: Timestamp, _field: &str, _seq: u32) -> Uuid {
+    let ms = u64::try_from(now.as_millisecond()).unwrap_or(0);
+    let ts = uuid::Timestamp::from_unix(uuid::NoContext, ms / 1000, ((ms % 1000) * 1_000_000) as u32);
+    Uuid::new_v7(ts)
+}
+
+/// A fresh UUIDv7 for an event at `now`.
+pub fn event_id(now: Timestamp) -> Uuid {
+    uuid_v7(now, "", 0)
+}

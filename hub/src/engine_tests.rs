@@ -1,0 +1,259 @@
+//! Unit tests of the pure engine: numbering, day reset, counter actions, policies.
+
+use jiff::Timestamp;
+
+use crate::api::{CounterAction, TicketStatus};
+use crate::config::{Config, Policy};
+use crate::engine::{Command, Ctx, Event, State};
+use crate::error::Error;
+
+fn cfg() -> Config {
+    Config::sample()
+}
+
+/// 2026-11-23 08:00 in Hanoi (+07:00).
+fn t0() -> Timestamp {
+    "2026-11-23T01:00:00Z".parse().expect("timestamp")
+}
+
+fn mins(t: Timestamp, m: i64) -> Timestamp {
+    t + jiff::SignedDuration::from_mins(m)
+}
+
+struct Sim {
+    cfg: Config,
+    state: State,
+}
+
+impl Sim {
+    fn new(cfg: Config) -> Sim {
+        let state = State::new(&cfg);
+        Sim { cfg, state }
+    }
+
+    fn run(&mut self, cmd: Command, now: Timestamp) -> Result<Vec<Event>, Error> {
+        let mut out = Vec::new();
+        if let Some(ev) = self.state.roll_day(now) {
+            self.state.apply(&ev, &self.cfg, now);
+            out.push(ev);
+        }
+        let evs = self.state.decide(&cmd, Ctx { cfg: &self.cfg, now, device_id: "test" })?;
+        for ev in &evs {
+            self.state.apply(ev, &self.cfg, now);
+        }
+        out.extend(evs);
+        Ok(out)
+    }
+
+    fn issue(&mut self, field: &str, pc: Option<&str>, now: Timestamp) -> String {
+        let evs = self
+            .run(Command::Issue { field_id: field.into(), priority_class: pc.map(Into::into) }, now)
+            .expect("issue");
+        match evs.last() {
+            Some(Event::TicketIssued { ticket }) => ticket.number.clone(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn act(&mut self, counter: u32, action: CounterAction, now: Timestamp) -> Result<Vec<Event>, Error> {
+        self.run(Command::Counter { counter, action }, now)
+    }
+
+    fn call(&mut self, counter: u32, now: Timestamp) -> Option<String> {
+        match self.act(counter, CounterAction::CallNext, now) {
+            Ok(evs) => evs.iter().find_map(|e| match e {
+                Event::TicketCalled { number, .. } => Some(number.clone()),
+                _ => None,
+            }),
+            Err(Error::NothingWaiting(_)) => None,
+            Err(e) => panic!("call: {e}"),
+        }
+    }
+}
+
+#[test]
+fn numbers_follow_one_series_per_field() {
+    let mut s = Sim::new(cfg());
+    assert_eq!(s.issue("ho-tich", None, t0()), "A001");
+    assert_eq!(s.issue("ho-tich", None, t0()), "A002");
+    assert_eq!(s.issue("dat-dai", None, t0()), "B001");
+    assert_eq!(s.issue("ho-tich", None, t0()), "A003");
+}
+
+#[test]
+fn number_width_grows_past_999_instead_of_wrapping() {
+    let mut s = Sim::new(cfg());
+    let mut last = String::new();
+    for _ in 0..1000 {
+        last = s.issue("ho-tich", None, t0());
+    }
+    assert_eq!(last, "A1000");
+}
+
+#[test]
+fn numbering_resets_at_local_midnight_not_utc() {
+    let mut s = Sim::new(cfg());
+    // 23:59 local on the 23rd = 16:59Z.
+    let before: Timestamp = "2026-11-23T16:59:00Z".parse().expect("ts");
+    let after: Timestamp = "2026-11-23T17:00:00Z".parse().expect("ts"); // 00:00 on the 24th, +07:00
+    assert_eq!(s.issue("ho-tich", None, before), "A001");
+    assert_eq!(s.issue("ho-tich", None, before), "A002");
+    assert_eq!(s.issue("ho-tich", None, after), "A001");
+    assert_eq!(s.state.service_day.map(|d| d.to_string()), Some("2026-11-24".into()));
+}
+
+#[test]
+fn day_start_expires_tickets_left_waiting() {
+    let mut s = Sim::new(cfg());
+    s.issue("ho-tich", None, t0());
+    let next_day = mins(t0(), 24 * 60);
+    let evs = s.run(Command::Issue { field_id: "ho-tich".into(), priority_class: None }, next_day).expect("issue");
+    match &evs[0] {
+        Event::DayStarted { expired, .. } => assert_eq!(expired.len(), 1),
+        other => panic!("expected DayStarted, got {other:?}"),
+    }
+    assert_eq!(s.state.waiting_for_field("ho-tich"), 1);
+}
+
+#[test]
+fn closed_counter_cannot_call() {
+    let mut s = Sim::new(cfg());
+    s.issue("ho-tich", None, t0());
+    assert!(matches!(s.act(1, CounterAction::CallNext, t0()), Err(Error::CounterClosed(1))));
+}
+
+#[test]
+fn counter_calls_only_its_fields_in_fifo_order() {
+    let mut s = Sim::new(cfg());
+    s.act(1, CounterAction::Open { officer_id: Some("cb01".into()) }, t0()).expect("open");
+    s.issue("dat-dai", None, t0());
+    s.issue("ho-tich", None, mins(t0(), 1));
+    s.issue("ho-tich", None, mins(t0(), 2));
+    assert_eq!(s.call(1, mins(t0(), 3)).as_deref(), Some("A001"));
+    s.act(1, CounterAction::Start, mins(t0(), 3)).expect("start");
+    // "Next" while serving finishes the current service first.
+    let evs = s.act(1, CounterAction::CallNext, mins(t0(), 10)).expect("next");
+    assert!(matches!(evs[0], Event::ServiceFinished { service_secs: 420, .. }), "{evs:?}");
+    assert!(matches!(&evs[1], Event::TicketCalled { number, .. } if number == "A002"));
+    s.act(1, CounterAction::Skip, mins(t0(), 12)).expect("skip");
+    assert_eq!(s.call(1, mins(t0(), 12)), None, "B001 belongs to counter 3");
+}
+
+#[test]
+fn call_while_a_ticket_is_called_is_refused() {
+    let mut s = Sim::new(cfg());
+    s.act(1, CounterAction::Open { officer_id: None }, t0()).expect("open");
+    s.issue("ho-tich", None, t0());
+    s.issue("ho-tich", None, t0());
+    s.call(1, t0());
+    assert!(matches!(s.act(1, CounterAction::CallNext, t0()), Err(Error::CounterBusy(1, _))));
+    assert!(s.act(1, CounterAction::Recall, t0()).is_ok());
+}
+
+#[test]
+fn transfer_keeps_the_place_and_reserves_the_counter() {
+    let mut s = Sim::new(cfg());
+    for c in [1, 3] {
+        s.act(c, CounterAction::Open { officer_id: None }, t0()).expect("open");
+    }
+    s.issue("ho-tich", None, t0()); // A001
+    s.issue("dat-dai", None, mins(t0(), 5)); // B001
+    s.call(1, mins(t0(), 6));
+    s.act(1, CounterAction::Transfer { field_id: Some("dat-dai".into()), counter: None }, mins(t0(), 7))
+        .expect("transfer");
+    // A001 was issued before B001, so counter 3 calls it first.
+    assert_eq!(s.call(3, mins(t0(), 8)).as_deref(), Some("A001"));
+    s.act(3, CounterAction::Finish, mins(t0(), 9)).expect("finish");
+    // Transfer to a specific counter: only that counter may call it.
+    s.call(3, mins(t0(), 10)); // B001
+    s.act(3, CounterAction::Transfer { field_id: None, counter: Some(2) }, mins(t0(), 11)).expect("transfer");
+    assert_eq!(s.call(1, mins(t0(), 12)), None, "reserved for counter 2");
+    s.act(2, CounterAction::Open { officer_id: None }, t0()).expect("open");
+    assert_eq!(s.call(2, mins(t0(), 12)).as_deref(), Some("B001"));
+}
+
+#[test]
+fn aging_policy_lets_priority_go_first_within_its_boost() {
+    let mut s = Sim::new(cfg()); // aging, boost 30 min
+    s.act(1, CounterAction::Open { officer_id: None }, t0()).expect("open");
+    s.issue("ho-tich", None, t0()); // A001 normal at 0
+    s.issue("ho-tich", Some("nguoi-cao-tuoi"), mins(t0(), 10)); // A002 priority at +10
+    assert_eq!(s.call(1, mins(t0(), 11)).as_deref(), Some("A002"));
+}
+
+#[test]
+fn aging_policy_never_starves_a_normal_ticket() {
+    // A continuous stream of priority tickets, one a minute, and one normal ticket: under aging
+    // the normal ticket is called once it has waited longer than the boost, whatever arrives.
+    let mut s = Sim::new(cfg());
+    s.act(1, CounterAction::Open { officer_id: None }, t0()).expect("open");
+    s.issue("ho-tich", None, t0()); // A001, normal
+    let mut called_at = None;
+    for minute in 1..=120 {
+        let now = mins(t0(), minute);
+        s.issue("ho-tich", Some("nguoi-cao-tuoi"), now);
+        s.act(1, CounterAction::Finish, now).ok();
+        if s.call(1, now).as_deref() == Some("A001") {
+            called_at = Some(minute);
+            break;
+        }
+    }
+    let m = called_at.expect("normal ticket starved for two hours");
+    assert!(m <= 31, "called at minute {m}, boost is 30");
+}
+
+#[test]
+fn ratio_policy_interleaves_and_never_starves() {
+    let mut c = cfg();
+    c.policy = Policy::Ratio { priority_per_normal: 2 };
+    let mut s = Sim::new(c);
+    s.act(1, CounterAction::Open { officer_id: None }, t0()).expect("open");
+    s.issue("ho-tich", None, t0()); // A001 normal
+    s.issue("ho-tich", None, t0()); // A002 normal
+    for i in 0..6 {
+        s.issue("ho-tich", Some("nguoi-khuyet-tat"), mins(t0(), i)); // A003..A008
+    }
+    let mut order = Vec::new();
+    for i in 0..8 {
+        s.act(1, CounterAction::Finish, mins(t0(), 10 + i)).ok();
+        order.push(s.call(1, mins(t0(), 10 + i)).expect("someone waits"));
+    }
+    assert_eq!(order, ["A003", "A004", "A001", "A005", "A006", "A002", "A007", "A008"]);
+}
+
+#[test]
+fn unknown_field_and_class_are_refused_without_events() {
+    let s = Sim::new(cfg());
+    let ctx = Ctx { cfg: &s.cfg, now: t0(), device_id: "t" };
+    let e = s.state.decide(&Command::Issue { field_id: "x".into(), priority_class: None }, ctx);
+    assert!(matches!(e, Err(Error::UnknownField(_))));
+    let e = s.state.decide(&Command::Issue { field_id: "ho-tich".into(), priority_class: Some("vip".into()) }, ctx);
+    assert!(matches!(e, Err(Error::UnknownPriorityClass(_))));
+}
+
+#[test]
+fn finished_services_feed_the_wait_estimate() {
+    let mut s = Sim::new(cfg());
+    s.act(1, CounterAction::Open { officer_id: None }, t0()).expect("open");
+    let mut now = t0();
+    for _ in 0..5 {
+        s.issue("ho-tich", None, now);
+        s.call(1, now);
+        s.act(1, CounterAction::Start, now).expect("start");
+        now = mins(now, 6);
+        s.act(1, CounterAction::Finish, now).expect("finish");
+    }
+    s.issue("ho-tich", None, now);
+    s.issue("ho-tich", None, now);
+    let evs = s.run(Command::Issue { field_id: "ho-tich".into(), priority_class: None }, now).expect("issue");
+    match &evs[0] {
+        Event::TicketIssued { ticket } => {
+            assert_eq!(ticket.people_ahead, 2);
+            let w = ticket.wait.expect("estimate after 5 services");
+            // 2 ahead, 6-minute services, one counter: mean 18, sd ≈ 10.4 -> 5–30.
+            assert_eq!((w.min_minutes, w.max_minutes), (5, 30));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.state.tickets.values().filter(|t| t.status == TicketStatus::Finished).count(), 5);
+}

@@ -1,0 +1,247 @@
+//! The hub's LAN API: HTTP/JSON plus a Server-Sent Events push stream, never polling.
+//!
+//! Every route but `/health` and `/api/v1/openapi.json` needs `Authorization: Bearer <token>`,
+//! one token per device from the `[[device]]` table of the configuration; the device's id goes
+//! into every event it causes, and its role limits what it may do. The OpenAPI document is
+//! generated from the handlers and the wire types (`utoipa`), so it cannot drift from the code.
+//!
+//! Not here: TLS (the hub serves the office LAN; put it behind a reverse proxy with TLS where the
+//! LAN is not trusted), rate limiting.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Duration;
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::Stream;
+use subtle::ConstantTimeEq;
+use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use utoipa::OpenApi;
+
+use crate::Hub;
+use crate::api::{ApiError, Catalog, CounterAction, CounterReply, EventEnvelope, IssueRequest, QueueSnapshot, Ticket};
+use crate::config::DeviceRole;
+use crate::error::{Error, ErrorKind};
+
+/// The generated OpenAPI document of this API.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "motcua hub LAN API", description = "Office queue hub: catalog, tickets, counters, push stream."),
+    paths(get_catalog, post_ticket, post_counter_action, get_queue, get_events, get_health),
+    components(schemas(
+        Catalog, IssueRequest, Ticket, CounterAction, CounterReply, QueueSnapshot, EventEnvelope, ApiError, Health,
+        crate::api::OfficeInfo, crate::api::FieldInfo, crate::api::PriorityClassInfo, crate::api::WaitRange,
+        crate::api::TicketStatus, crate::api::CounterState
+    )),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document as pretty JSON.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// Health summary.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok` when the hub answers.
+    pub status: String,
+    /// Office id.
+    pub office_id: String,
+    /// Events in the outbox not yet delivered to the central system.
+    pub outbox_backlog: u64,
+    /// Time of the oldest undelivered event.
+    pub outbox_oldest: Option<String>,
+    /// Tickets waiting now.
+    pub waiting: u32,
+}
+
+/// The caller, identified by its bearer token.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// Device id from the configuration.
+    pub id: String,
+    /// Its role.
+    pub role: DeviceRole,
+}
+
+impl FromRequestParts<Hub> for Device {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Hub) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let Some(token) = token else {
+            return Err(api_error(StatusCode::UNAUTHORIZED, "unauthorized", "missing bearer token"));
+        };
+        // Compare against every token in constant time so timing does not reveal a prefix.
+        let mut found = None;
+        for d in &hub.config().devices {
+            if bool::from(d.token.as_bytes().ct_eq(token.as_bytes())) {
+                found = Some(Device { id: d.id.clone(), role: d.role });
+            }
+        }
+        found.ok_or_else(|| api_error(StatusCode::UNAUTHORIZED, "unauthorized", "unknown token"))
+    }
+}
+
+impl Device {
+    fn require(&self, allowed: &[DeviceRole]) -> Result<(), Response> {
+        if self.role == DeviceRole::Admin || allowed.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(api_error(StatusCode::FORBIDDEN, "forbidden", &format!("device {} may not do this", self.id)))
+        }
+    }
+}
+
+fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(ApiError { code: code.to_owned(), message: message.to_owned() })).into_response()
+}
+
+fn hub_error(e: &Error) -> Response {
+    let status = match e.kind() {
+        ErrorKind::Invalid => match e {
+            Error::UnknownField(_) | Error::UnknownCounter(_) | Error::UnknownPriorityClass(_) => StatusCode::NOT_FOUND,
+            _ => StatusCode::CONFLICT,
+        },
+        ErrorKind::Empty => StatusCode::CONFLICT,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Config => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    api_error(status, e.code(), &e.to_string())
+}
+
+/// The router with every route, ready to serve.
+pub fn router(hub: Hub) -> Router {
+    Router::new()
+        .route("/health", get(get_health))
+        .route("/api/v1/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], openapi_json()) }))
+        .route("/api/v1/catalog", get(get_catalog))
+        .route("/api/v1/tickets", post(post_ticket))
+        .route("/api/v1/queue", get(get_queue))
+        .route("/api/v1/counters/{number}/actions", post(post_counter_action))
+        .route("/api/v1/events", get(get_events))
+        .with_state(hub)
+}
+
+/// Serve the API on `listener` until `shutdown` completes.
+pub async fn serve(
+    hub: Hub,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(hub)).with_graceful_shutdown(shutdown).await
+}
+
+/// Hub health and outbox backlog.
+#[utoipa::path(get, path = "/health", responses((status = 200, body = Health)))]
+async fn get_health(State(hub): State<Hub>) -> Response {
+    let h = hub.clone();
+    let stats = tokio::task::spawn_blocking(move || h.outbox_stats()).await;
+    match stats {
+        Ok(Ok((backlog, oldest))) => {
+            let waiting = hub.catalog().fields.iter().map(|f| f.waiting).sum();
+            Json(Health {
+                status: "ok".into(),
+                office_id: hub.config().office.id.clone(),
+                outbox_backlog: backlog,
+                outbox_oldest: oldest,
+                waiting,
+            })
+            .into_response()
+        }
+        Ok(Err(e)) => hub_error(&e),
+        Err(e) => api_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &e.to_string()),
+    }
+}
+
+/// The catalog with live waiting counts.
+#[utoipa::path(get, path = "/api/v1/catalog", security(("bearer" = [])), responses((status = 200, body = Catalog), (status = 401, body = ApiError)))]
+async fn get_catalog(State(hub): State<Hub>, _device: Device) -> Json<Catalog> {
+    Json(hub.catalog())
+}
+
+/// Issue a ticket. The reply comes only after the ticket is durable.
+#[utoipa::path(post, path = "/api/v1/tickets", security(("bearer" = [])), request_body = IssueRequest,
+    responses((status = 201, body = Ticket), (status = 404, body = ApiError), (status = 401, body = ApiError), (status = 503, body = ApiError)))]
+async fn post_ticket(State(hub): State<Hub>, device: Device, Json(req): Json<IssueRequest>) -> Response {
+    if let Err(r) = device.require(&[DeviceRole::Kiosk]) {
+        return r;
+    }
+    match hub.issue(&device.id, &req).await {
+        Ok(t) => (StatusCode::CREATED, Json(t)).into_response(),
+        Err(e) => hub_error(&e),
+    }
+}
+
+/// Queue snapshot: waiting tickets in policy order and each counter's state.
+#[utoipa::path(get, path = "/api/v1/queue", security(("bearer" = [])), responses((status = 200, body = QueueSnapshot)))]
+async fn get_queue(State(hub): State<Hub>, _device: Device) -> Json<QueueSnapshot> {
+    Json(hub.snapshot())
+}
+
+/// A counter's action: open, close, call_next, recall, skip, start, finish, transfer.
+#[utoipa::path(post, path = "/api/v1/counters/{number}/actions", security(("bearer" = [])), request_body = CounterAction,
+    params(("number" = u32, Path, description = "Counter number")),
+    responses((status = 200, body = CounterReply), (status = 409, body = ApiError), (status = 404, body = ApiError)))]
+async fn post_counter_action(
+    State(hub): State<Hub>,
+    device: Device,
+    Path(number): Path<u32>,
+    Json(action): Json<CounterAction>,
+) -> Response {
+    if let Err(r) = device.require(&[DeviceRole::Counter]) {
+        return r;
+    }
+    match hub.counter(&device.id, number, action).await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => hub_error(&e),
+    }
+}
+
+/// Push stream (Server-Sent Events) of committed events. Each SSE event is named by the event's
+/// kind and carries an [`EventEnvelope`]; `id:` is the per-office sequence number. A subscriber
+/// that falls too far behind gets a `lagged` event and should re-read `/api/v1/queue`.
+#[utoipa::path(get, path = "/api/v1/events", security(("bearer" = [])),
+    responses((status = 200, description = "text/event-stream of EventEnvelope", content_type = "text/event-stream")))]
+async fn get_events(State(hub): State<Hub>, _device: Device) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let stream = BroadcastStream::new(hub.subscribe()).map(|item| {
+        Ok(match item {
+            Ok(env) => SseEvent::default()
+                .event(env.kind.clone())
+                .id(env.seq.to_string())
+                .json_data(&env)
+                .unwrap_or_else(|_| SseEvent::default().event("error")),
+            Err(BroadcastStreamRecvError::Lagged(n)) => SseEvent::default().event("lagged").data(n.to_string()),
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

@@ -1,0 +1,163 @@
+//! The durable store: restart, outbox, concurrency, HTTP API.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use motcua_hub::api::{CounterAction, IssueRequest};
+use motcua_hub::{Config, Hub, SystemClock};
+use rusqlite::Connection;
+
+fn req(field: &str) -> IssueRequest {
+    IssueRequest { field_id: field.into(), priority_class: None }
+}
+
+fn open(dir: &tempfile::TempDir) -> Hub {
+    Hub::open(Config::sample(), &dir.path().join("hub.db"), Arc::new(SystemClock)).expect("open hub")
+}
+
+#[test]
+fn numbers_and_queue_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    {
+        let hub = open(&dir);
+        assert_eq!(hub.blocking_issue("k", &req("ho-tich")).expect("issue").number, "A001");
+        assert_eq!(hub.blocking_issue("k", &req("ho-tich")).expect("issue").number, "A002");
+        hub.blocking_counter("c", 1, CounterAction::Open { officer_id: Some("cb01".into()) }).expect("open");
+        let r = hub.blocking_counter("c", 1, CounterAction::CallNext).expect("call");
+        assert_eq!(r.ticket.map(|t| t.number).as_deref(), Some("A001"));
+    }
+    // Give the writer thread of the dropped hub a moment to finish its last group.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let hub = open(&dir);
+    assert_eq!(hub.blocking_issue("k", &req("ho-tich")).expect("issue").number, "A003");
+    let snap = hub.snapshot();
+    let c1 = snap.counters.iter().find(|c| c.number == 1).expect("counter 1");
+    assert!(c1.open);
+    assert_eq!(c1.current.as_ref().map(|t| t.number.as_str()), Some("A001"));
+    assert_eq!(snap.waiting.iter().map(|t| t.number.as_str()).collect::<Vec<_>>(), ["A002", "A003"]);
+}
+
+#[test]
+fn every_state_change_has_exactly_one_outbox_event_with_gapless_seq() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let hub = open(&dir);
+    for _ in 0..5 {
+        hub.blocking_issue("kiosk-1", &req("dat-dai")).expect("issue");
+    }
+    hub.blocking_counter("counter-3", 3, CounterAction::Open { officer_id: None }).expect("open");
+    hub.blocking_counter("counter-3", 3, CounterAction::CallNext).expect("call");
+    assert!(hub.blocking_issue("kiosk-1", &req("nope")).is_err());
+    let conn = Connection::open(dir.path().join("hub.db")).expect("db");
+    let mut st =
+        conn.prepare("SELECT seq, kind, device_id, office_id, occurred_at, id FROM outbox ORDER BY seq").expect("q");
+    let rows: Vec<(i64, String, String, String, String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let kinds: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "day_started",
+            "ticket_issued",
+            "ticket_issued",
+            "ticket_issued",
+            "ticket_issued",
+            "ticket_issued",
+            "counter_opened",
+            "ticket_called"
+        ]
+    );
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r.0, i as i64 + 1, "gapless");
+        assert_eq!(r.3, "000.00.12.H62");
+        assert!(r.4.ends_with("+07:00"), "{}", r.4);
+        assert_eq!(uuid::Uuid::parse_str(&r.5).expect("uuid").get_version_num(), 7);
+    }
+    assert_eq!(rows[1].2, "kiosk-1");
+    assert_eq!(rows[7].2, "counter-3");
+    let tickets: i64 = conn.query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0)).expect("count");
+    assert_eq!(tickets, 5);
+}
+
+#[test]
+fn concurrent_issuers_never_get_the_same_number() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let hub = open(&dir);
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let hub = hub.clone();
+            std::thread::spawn(move || {
+                (0..25).map(|_| hub.blocking_issue("k", &req("ho-tich")).expect("issue").number).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in threads {
+        all.extend(t.join().expect("thread"));
+    }
+    let unique: HashSet<&String> = all.iter().collect();
+    assert_eq!(all.len(), 400);
+    assert_eq!(unique.len(), 400, "duplicates issued");
+    let expected: HashSet<String> = (1..=400).map(|i| format!("A{i:03}")).collect();
+    assert_eq!(unique.into_iter().cloned().collect::<HashSet<_>>(), expected, "gap or stray number");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_api_needs_a_token_and_issues_tickets_and_pushes_events() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let hub = open(&dir);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(motcua_hub::server::serve(hub.clone(), listener, async {
+        let _ = stop_rx.await;
+    }));
+    let mut events = hub.subscribe();
+    let base = format!("http://{addr}");
+    let result = tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let r = agent.get(format!("{base}/api/v1/catalog")).call().expect("call");
+        assert_eq!(r.status(), 401);
+        let r = agent
+            .post(format!("{base}/api/v1/tickets"))
+            .header("Authorization", "Bearer change-me-display-1-000000000000000")
+            .send_json(req("ho-tich"))
+            .expect("call");
+        assert_eq!(r.status(), 403, "a display may not issue tickets");
+        let mut r = agent
+            .post(format!("{base}/api/v1/tickets"))
+            .header("Authorization", "Bearer change-me-kiosk-1-0000000000000000")
+            .send_json(req("ho-tich"))
+            .expect("call");
+        assert_eq!(r.status(), 201);
+        let t: motcua_hub::api::Ticket = r.body_mut().read_json().expect("json");
+        assert_eq!(t.number, "A001");
+        assert!(t.issued_at.ends_with("+07:00"));
+        let mut r = agent
+            .post(format!("{base}/api/v1/tickets"))
+            .header("Authorization", "Bearer change-me-kiosk-1-0000000000000000")
+            .send_json(req("khong-co"))
+            .expect("call");
+        assert_eq!(r.status(), 404);
+        let e: motcua_hub::api::ApiError = r.body_mut().read_json().expect("json");
+        assert_eq!(e.code, "unknown_field");
+        let mut r = agent.get(format!("{base}/api/v1/openapi.json")).call().expect("call");
+        let doc: serde_json::Value = r.body_mut().read_json().expect("json");
+        assert!(doc["paths"]["/api/v1/tickets"]["post"].is_object(), "{doc}");
+        assert!(doc["components"]["schemas"]["Ticket"].is_object());
+        let mut r = agent.get(format!("{base}/health")).call().expect("call");
+        let h: serde_json::Value = r.body_mut().read_json().expect("json");
+        assert_eq!(h["outbox_backlog"], 2, "day_started + ticket_issued");
+    })
+    .await;
+    result.expect("client");
+    let mut kinds = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        kinds.push(ev.kind);
+    }
+    assert_eq!(kinds, ["day_started", "ticket_issued"]);
+    let _ = stop_tx.send(());
+    server.await.expect("join").expect("serve");
+}
