@@ -104,11 +104,12 @@ fn default_boost() -> u32 {
 }
 
 /// How call-next chooses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Policy {
     /// Order by waiting time plus the class's head start (`boost_minutes`); ties by issue order.
     /// No ticket starves: a normal ticket's score grows with time without bound.
+    #[default]
     Aging,
     /// At each counter, after `priority_per_normal` priority tickets in a row, the next call takes
     /// the oldest normal ticket if one waits. FIFO within each group.
@@ -116,12 +117,6 @@ pub enum Policy {
         /// Priority tickets called in a row before a waiting normal ticket must be called.
         priority_per_normal: u32,
     },
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy::Aging
-    }
 }
 
 /// Wait-estimate tuning.

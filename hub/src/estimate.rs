@@ -69,7 +69,7 @@ impl ServiceStats {
         }
         // Prefer this hour's average once it has a few samples of its own.
         let m = match self.by_hour.get(&(field_id.to_owned(), hour)) {
-            Some(h) if h.samples >= cfg.min_samples.min(3).max(1) => h.mean_secs,
+            Some(h) if h.samples >= cfg.min_samples.clamp(1, 3) => h.mean_secs,
             _ => field.mean_secs,
         };
         let n = f64::from(people_ahead) + 1.0;

@@ -113,11 +113,12 @@ impl FromRequestParts<Hub> for Device {
 }
 
 impl Device {
-    fn require(&self, allowed: &[DeviceRole]) -> Result<(), Response> {
+    /// The 403 reply when this device's role is not among `allowed` (admins may do anything).
+    fn forbidden(&self, allowed: &[DeviceRole]) -> Option<Response> {
         if self.role == DeviceRole::Admin || allowed.contains(&self.role) {
-            Ok(())
+            None
         } else {
-            Err(api_error(StatusCode::FORBIDDEN, "forbidden", &format!("device {} may not do this", self.id)))
+            Some(api_error(StatusCode::FORBIDDEN, "forbidden", &format!("device {} may not do this", self.id)))
         }
     }
 }
@@ -193,7 +194,7 @@ async fn get_catalog(State(hub): State<Hub>, _device: Device) -> Json<Catalog> {
 #[utoipa::path(post, path = "/api/v1/tickets", security(("bearer" = [])), request_body = IssueRequest,
     responses((status = 201, body = Ticket), (status = 404, body = ApiError), (status = 401, body = ApiError), (status = 503, body = ApiError)))]
 async fn post_ticket(State(hub): State<Hub>, device: Device, Json(req): Json<IssueRequest>) -> Response {
-    if let Err(r) = device.require(&[DeviceRole::Kiosk]) {
+    if let Some(r) = device.forbidden(&[DeviceRole::Kiosk]) {
         return r;
     }
     match hub.issue(&device.id, &req).await {
@@ -218,7 +219,7 @@ async fn post_counter_action(
     Path(number): Path<u32>,
     Json(action): Json<CounterAction>,
 ) -> Response {
-    if let Err(r) = device.require(&[DeviceRole::Counter]) {
+    if let Some(r) = device.forbidden(&[DeviceRole::Counter]) {
         return r;
     }
     match hub.counter(&device.id, number, action).await {

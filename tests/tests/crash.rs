@@ -76,10 +76,10 @@ fn sigkill_while_issuing_loses_no_acknowledged_ticket_and_reuses_no_number() {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 let mut parts = line.split_whitespace();
-                if parts.next() == Some("ACK") {
-                    if let (Some(day), Some(num), Some(id)) = (parts.next(), parts.next(), parts.next()) {
-                        acks.push((day.to_owned(), num.to_owned(), id.to_owned()));
-                    }
+                if parts.next() == Some("ACK")
+                    && let (Some(day), Some(num), Some(id)) = (parts.next(), parts.next(), parts.next())
+                {
+                    acks.push((day.to_owned(), num.to_owned(), id.to_owned()));
                 }
             }
             acks
