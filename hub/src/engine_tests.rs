@@ -257,3 +257,74 @@ fn finished_services_feed_the_wait_estimate() {
     }
     assert_eq!(s.state.tickets.values().filter(|t| t.status == TicketStatus::Finished).count(), 5);
 }
+
+/// Random command sequences over three days: the engine never panics, and its invariants hold
+/// after every step (a reference check, not a replay of the implementation).
+#[test]
+fn random_command_sequences_keep_the_invariants() {
+    use std::collections::HashSet;
+    let mut rng: u64 = 0x1234_5678_9abc_def0;
+    let mut next = move |n: u64| {
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (rng >> 33) % n
+    };
+    for policy in [Policy::Aging, Policy::Ratio { priority_per_normal: 2 }] {
+        let mut c = cfg();
+        c.policy = policy;
+        let mut s = Sim::new(c);
+        let fields = ["ho-tich", "dat-dai", "lao-dong", "kinh-doanh", "khong-co"];
+        let classes = [None, Some("nguoi-cao-tuoi"), Some("nguoi-co-cong"), Some("vip")];
+        let mut now = t0();
+        let mut issued: HashSet<(String, String)> = HashSet::new();
+        for _ in 0..4000 {
+            now = mins(now, next(4) as i64); // ~3 days in all
+            let counter = 1 + next(4) as u32; // counter 4 does not exist
+            let cmd = match next(10) {
+                0..=3 => Command::Issue {
+                    field_id: fields[next(5) as usize].into(),
+                    priority_class: classes[next(4) as usize].map(Into::into),
+                },
+                4 => Command::Counter { counter, action: CounterAction::Open { officer_id: None } },
+                5 => Command::Counter { counter, action: CounterAction::CallNext },
+                6 => Command::Counter { counter, action: CounterAction::Start },
+                7 => Command::Counter { counter, action: CounterAction::Finish },
+                8 => Command::Counter {
+                    counter,
+                    action: if next(2) == 0 { CounterAction::Skip } else { CounterAction::Recall },
+                },
+                _ => Command::Counter {
+                    counter,
+                    action: match next(3) {
+                        0 => CounterAction::Close,
+                        1 => CounterAction::Transfer { field_id: Some(fields[next(5) as usize].into()), counter: None },
+                        _ => CounterAction::Transfer { field_id: None, counter: Some(1 + next(4) as u32) },
+                    },
+                },
+            };
+            if let Ok(evs) = s.run(cmd, now) {
+                for ev in evs {
+                    if let Event::TicketIssued { ticket } = ev {
+                        let day_num = (ticket.service_day.to_string(), ticket.number.clone());
+                        assert!(issued.insert(day_num), "number {} issued twice", ticket.number);
+                    }
+                }
+            }
+            // Invariants.
+            for (n, c) in &s.state.counters {
+                if let Some(id) = c.current {
+                    let t = s.state.tickets.get(&id).expect("current ticket exists");
+                    assert!(matches!(t.status, TicketStatus::Called | TicketStatus::Serving), "{t:?}");
+                    assert_eq!(t.counter, Some(*n));
+                }
+            }
+            for t in s.state.tickets.values() {
+                if matches!(t.status, TicketStatus::Called | TicketStatus::Serving) {
+                    let c = t.counter.expect("called ticket has a counter");
+                    assert_eq!(s.state.counters[&c].current, Some(t.id), "ticket {} orphaned", t.number);
+                }
+                assert_eq!(Some(t.service_day), s.state.service_day, "stale ticket kept across days");
+            }
+        }
+        assert!(issued.len() > 500, "the sequence exercised too little: {}", issued.len());
+    }
+}
