@@ -161,3 +161,43 @@ async fn http_api_needs_a_token_and_issues_tickets_and_pushes_events() {
     let _ = stop_tx.send(());
     server.await.expect("join").expect("serve");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_stream_delivers_committed_events_to_http_subscribers() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tmp");
+    let hub = open(&dir);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(motcua_hub::server::serve(hub.clone(), listener, std::future::pending()));
+    let mut sock = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    sock.write_all(
+        b"GET /api/v1/events HTTP/1.1\r\nHost: hub\r\nAccept: text/event-stream\r\n\
+          Authorization: Bearer change-me-display-1-000000000000000\r\n\r\n",
+    )
+    .await
+    .expect("request");
+    // Wait for the response head so the subscription exists before the event is made.
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&buf).contains("\r\n\r\n") {
+        let n = sock.read(&mut chunk).await.expect("read");
+        assert!(n > 0, "closed");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    assert!(String::from_utf8_lossy(&buf).contains("text/event-stream"));
+    let h = hub.clone();
+    tokio::task::spawn_blocking(move || h.blocking_issue("kiosk-1", &req("lao-dong")).expect("issue"))
+        .await
+        .expect("join");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let text = String::from_utf8_lossy(&buf).to_string();
+        if text.contains("event: ticket_issued") && text.contains("\"C001\"") {
+            break;
+        }
+        let n = tokio::time::timeout_at(deadline, sock.read(&mut chunk)).await.expect("event in time").expect("read");
+        assert!(n > 0, "stream closed");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
