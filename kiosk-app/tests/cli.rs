@@ -1,0 +1,92 @@
+//! The `motcua` binary as a user runs it: no display, headless mode, the hub role, OpenAPI.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_motcua");
+
+fn motcua() -> Command {
+    let mut c = Command::new(BIN);
+    c.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env_remove("SLINT_BACKEND").env("MOTCUA_LOG", "warn");
+    c
+}
+
+#[test]
+fn without_a_display_the_kiosk_says_so_and_offers_headless_mode() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = motcua().args(["kiosk", "--data-dir"]).arg(dir.path()).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Không tìm thấy màn hình"), "{err}");
+    assert!(err.contains("motcua kiosk --headless"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn headless_kiosk_renders_the_flow_to_png_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let screens = dir.path().join("screens");
+    let out = motcua()
+        .args(["kiosk", "--headless", "--exit-after-render", "--data-dir"])
+        .arg(dir.path())
+        .arg("--screens-dir")
+        .arg(&screens)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pngs: Vec<_> = std::fs::read_dir(&screens)
+        .expect("screens dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .collect();
+    assert!(pngs.len() >= 4, "{} PNG files", pngs.len());
+    for p in &pngs {
+        let bytes = std::fs::read(p.path()).expect("read");
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{} is not a PNG", p.path().display());
+    }
+    // The flow took a real ticket from the embedded hub.
+    let conn = rusqlite::Connection::open(dir.path().join("hub.db")).expect("db");
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0)).expect("count");
+    assert!(n >= 1, "no ticket in the hub database");
+}
+
+#[test]
+fn openapi_document_lists_the_ticket_route() {
+    let out = motcua().arg("openapi").output().expect("run");
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(doc["paths"]["/api/v1/tickets"]["post"].is_object());
+    assert!(doc["paths"]["/api/v1/events"]["get"].is_object());
+}
+
+#[test]
+fn hub_role_serves_the_lan_api() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut child = motcua()
+        .args(["hub", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("line");
+    let url = line.trim().strip_prefix("listening on ").expect("listening line").to_owned();
+    let result = std::panic::catch_unwind(|| {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut r = agent
+            .post(format!("{url}/api/v1/tickets"))
+            .header("Authorization", "Bearer change-me-kiosk-1-0000000000000000")
+            .send_json(serde_json::json!({"field_id": "dat-dai"}))
+            .expect("post");
+        assert_eq!(r.status(), 201);
+        let t: serde_json::Value = r.body_mut().read_json().expect("json");
+        assert_eq!(t["number"], "B001");
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
