@@ -1,0 +1,178 @@
+//! `motcua bench NAME`: benchmarks that print a readable table and, as the last line, one JSON
+//! object with their figures.
+//!
+//! `issue`: tickets from many concurrent clients over the hub's HTTP API, against a fresh hub
+//! with `synchronous=FULL`. It also measures the p99 of a bare `fsync` on the same disk in the
+//! same run — the physical floor of one durable write — so the ticket latency can be judged
+//! against this machine's disk rather than a number from somewhere else.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use motcua_hub::api::{IssueRequest, Ticket};
+use motcua_hub::{Config, Hub, SystemClock};
+
+/// Options of `motcua bench issue`.
+#[derive(Debug, Clone)]
+pub struct IssueBench {
+    /// Concurrent HTTP clients.
+    pub clients: usize,
+    /// Tickets in total.
+    pub tickets: usize,
+    /// Directory for the database (a temporary one under it is used and removed).
+    pub dir: Option<std::path::PathBuf>,
+}
+
+const BENCH_TOKEN: &str = "bench-kiosk-token-0123456789abcdef";
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// p50 and p99 of write(4 KiB)+fsync, the way a WAL commit appends, in milliseconds.
+fn fsync_latency(dir: &Path, rounds: usize) -> Result<(f64, f64)> {
+    let path = dir.join("fsync-probe");
+    let mut f = std::fs::OpenOptions::new().create(true).truncate(true).write(true).open(&path)?;
+    let block = [0x5au8; 4096];
+    let mut samples = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        f.write_all(&block)?;
+        f.sync_all()?;
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    drop(f);
+    let _ = std::fs::remove_file(&path);
+    samples.sort_by(f64::total_cmp);
+    Ok((percentile(&samples, 50.0), percentile(&samples, 99.0)))
+}
+
+/// Run the benchmark and print its table and JSON line.
+pub fn run_issue(opts: &IssueBench) -> Result<()> {
+    if opts.clients == 0 || opts.tickets == 0 {
+        bail!("clients and tickets must be at least 1");
+    }
+    let base_dir = opts.dir.clone().unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&base_dir)?;
+    let dir = tempfile::Builder::new().prefix("motcua-bench-").tempdir_in(&base_dir)?;
+
+    let (fsync_p50, fsync_p99) = fsync_latency(dir.path(), 300)?;
+
+    let mut cfg_text = motcua_hub::config::SAMPLE.to_owned();
+    cfg_text.push_str(&format!("\n[[device]]\nid = \"bench\"\nrole = \"kiosk\"\ntoken = \"{BENCH_TOKEN}\"\n"));
+    let cfg = Config::from_toml(&cfg_text)?;
+    let fields: Vec<String> = cfg.fields.iter().map(|f| f.id.clone()).collect();
+    let hub = Hub::open(cfg, &dir.path().join("hub.db"), Arc::new(SystemClock))?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(motcua_hub::server::serve(hub.clone(), listener, async {
+        let _ = stop_rx.await;
+    }));
+
+    let per_client = opts.tickets.div_ceil(opts.clients);
+    let total = per_client * opts.clients;
+    let barrier = Arc::new(std::sync::Barrier::new(opts.clients));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..opts.clients)
+        .map(|c| {
+            let url = format!("http://{addr}/api/v1/tickets");
+            let fields = fields.clone();
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || -> Result<Vec<(f64, Ticket)>> {
+                let agent: ureq::Agent =
+                    ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().into();
+                barrier.wait();
+                let mut out = Vec::with_capacity(per_client);
+                for i in 0..per_client {
+                    let req = IssueRequest { field_id: fields[(c + i) % fields.len()].clone(), priority_class: None };
+                    let t = Instant::now();
+                    let ticket: Ticket = agent
+                        .post(&url)
+                        .header("Authorization", format!("Bearer {BENCH_TOKEN}"))
+                        .send_json(&req)
+                        .context("issue request")?
+                        .body_mut()
+                        .read_json()
+                        .context("ticket body")?;
+                    out.push((t.elapsed().as_secs_f64() * 1e3, ticket));
+                }
+                Ok(out)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(total);
+    let mut numbers: HashMap<(String, String), u32> = HashMap::new();
+    for w in workers {
+        let results = w.join().map_err(|_| anyhow::anyhow!("client thread panicked"))??;
+        for (ms, t) in results {
+            latencies.push(ms);
+            *numbers.entry((t.service_day, t.number)).or_default() += 1;
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let _ = stop_tx.send(());
+    let _ = rt.block_on(server);
+
+    // Duplicates as the clients saw them, and as the database holds them.
+    let dup_seen: u32 = numbers.values().map(|n| n - 1).sum();
+    let conn = rusqlite_dupes(&hub)?;
+    let duplicates = dup_seen.max(conn);
+
+    latencies.sort_by(f64::total_cmp);
+    let p50 = percentile(&latencies, 50.0);
+    let p99 = percentile(&latencies, 99.0);
+    let max = latencies.last().copied().unwrap_or(0.0);
+    let goal_ms = 2.0 * fsync_p99;
+
+    println!("motcua bench issue — {} clients, {} tickets over HTTP, synchronous=FULL", opts.clients, total);
+    println!("{:<28} {:>10}", "figure", "value");
+    println!("{:<28} {:>10.2}", "ticket latency p50 (ms)", p50);
+    println!("{:<28} {:>10.2}", "ticket latency p99 (ms)", p99);
+    println!("{:<28} {:>10.2}", "ticket latency max (ms)", max);
+    println!("{:<28} {:>10.1}", "throughput (tickets/s)", total as f64 / wall);
+    println!("{:<28} {:>10}", "duplicates", duplicates);
+    println!("{:<28} {:>10.2}", "bare fsync p50 (ms)", fsync_p50);
+    println!("{:<28} {:>10.2}", "bare fsync p99 (ms)", fsync_p99);
+    println!("{:<28} {:>10.2}", "goal: p99 <= 2 x fsync p99", goal_ms);
+    println!("{:<28} {:>10}", "goal met", if p99 <= goal_ms && duplicates == 0 { "yes" } else { "NO" });
+    let json = serde_json::json!({
+        "clients": opts.clients,
+        "tickets": total,
+        "p50_ms": round2(p50),
+        "p99_ms": round2(p99),
+        "max_ms": round2(max),
+        "duplicates": duplicates,
+        "fsync_p50_ms": round2(fsync_p50),
+        "fsync_p99_ms": round2(fsync_p99),
+        "throughput_per_s": round2(total as f64 / wall),
+    });
+    println!("{json}");
+    Ok(())
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Numbers stored more than once in the hub's database (the UNIQUE constraint makes this 0
+/// unless the schema is broken; the bench checks rather than trusts).
+fn rusqlite_dupes(hub: &Hub) -> Result<u32> {
+    let conn = motcua_hub::store::open_connection(hub.db_path())?;
+    let n: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(c - 1), 0) FROM (SELECT COUNT(*) AS c FROM tickets GROUP BY service_day, number)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}

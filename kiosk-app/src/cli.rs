@@ -1,0 +1,272 @@
+//! The `motcua` command line: one binary, one subcommand per role.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use motcua_device::printer::Printer;
+use motcua_device::sim::SimPrinter;
+use motcua_device::ticket::PaperWidth;
+use motcua_hub::{Config, Hub, SystemClock};
+
+use crate::backend::{HubClient, KioskContext};
+use crate::config::KioskConfig;
+use crate::hubclient::{LocalHub, RemoteHub};
+
+/// motcua — kiosk, counters and hub of a one-stop office (Bộ phận một cửa).
+#[derive(Debug, Parser)]
+#[command(name = "motcua", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    kiosk: KioskArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// The touchscreen kiosk (the default): take a number, look up a dossier.
+    Kiosk(KioskArgs),
+    /// The office hub alone: queue engine, durable store and LAN API.
+    Hub(HubArgs),
+    /// Benchmarks; each prints a table and, as its last line, one JSON object.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
+    /// Print the hub's OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// Tickets from concurrent clients over the hub's HTTP API.
+    Issue {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// Tickets in total.
+        #[arg(long, default_value_t = 5000)]
+        tickets: usize,
+        /// Directory on the disk to measure (default: the system temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args, Clone, Default)]
+struct Common {
+    /// Office configuration (fields, counters, priority classes). Default: the bundled sample.
+    #[arg(long, env = "MOTCUA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the hub keeps its database. Default: /var/lib/motcua if writable, else ~/.local/share/motcua.
+    #[arg(long, env = "MOTCUA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+struct KioskArgs {
+    #[command(flatten)]
+    common: Common,
+    /// This kiosk's settings (kiosk.toml). Default: built-in defaults (see assets/config/kiosk.example.toml).
+    #[arg(long, env = "MOTCUA_KIOSK_CONFIG")]
+    kiosk_config: Option<PathBuf>,
+    /// Talk to the office hub at this URL instead of running one in-process.
+    #[arg(long)]
+    hub_url: Option<String>,
+    /// Bearer token for --hub-url.
+    #[arg(long, env = "MOTCUA_HUB_TOKEN")]
+    hub_token: Option<String>,
+    /// No window: render the screens to PNG files and keep the hub and devices running.
+    #[arg(long)]
+    headless: bool,
+    /// Where --headless writes its PNG files.
+    #[arg(long, default_value = "motcua-screens")]
+    screens_dir: PathBuf,
+    /// With --headless: exit after writing the screens instead of serving until Ctrl-C.
+    #[arg(long)]
+    exit_after_render: bool,
+    /// Override the orientation: portrait (1080x1920) or landscape (1920x1080).
+    #[arg(long)]
+    orientation: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+struct HubArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Address of the LAN API.
+    #[arg(long, default_value = "0.0.0.0:8700")]
+    listen: SocketAddr,
+}
+
+/// Parse the command line and run the chosen role.
+pub fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.cmd {
+        None => run_kiosk(cli.kiosk),
+        Some(Cmd::Kiosk(a)) => run_kiosk(a),
+        Some(Cmd::Hub(a)) => run_hub(a),
+        Some(Cmd::Bench { which: BenchCmd::Issue { clients, tickets, dir } }) => {
+            crate::bench::run_issue(&crate::bench::IssueBench { clients, tickets, dir })
+        }
+        Some(Cmd::Openapi) => {
+            println!("{}", motcua_hub::server::openapi_json());
+            Ok(())
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MOTCUA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn office_config(common: &Common) -> Result<Config> {
+    match &common.config {
+        Some(p) => Ok(Config::load(p)?),
+        None => {
+            tracing::info!("no --config given: running with the sample office (assets/config/office.example.toml)");
+            Ok(Config::sample())
+        }
+    }
+}
+
+fn data_dir(common: &Common) -> PathBuf {
+    if let Some(d) = &common.data_dir {
+        return d.clone();
+    }
+    let system = Path::new("/var/lib/motcua");
+    if system.is_dir() && std::fs::metadata(system).is_ok_and(|m| !m.permissions().readonly()) {
+        return system.to_path_buf();
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/motcua"),
+        None => PathBuf::from("motcua-data"),
+    }
+}
+
+/// Whether a windowing system or a KMS display is there for Slint to open a window on.
+pub fn display_available() -> bool {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    set("DISPLAY") || set("WAYLAND_DISPLAY") || std::env::var("SLINT_BACKEND").is_ok_and(|b| b.starts_with("linuxkms"))
+}
+
+const NO_DISPLAY: &str = "\
+Không tìm thấy màn hình: chưa có DISPLAY hay WAYLAND_DISPLAY, nên ki-ốt không mở được cửa sổ.
+No display found: neither DISPLAY nor WAYLAND_DISPLAY is set, so the kiosk cannot open a window.
+
+Chạy không màn hình / run headless (screens rendered to PNG, hub and simulated devices running):
+    motcua kiosk --headless --screens-dir motcua-screens
+Or start a virtual display first:  xvfb-run -s '-screen 0 1080x1920x24' motcua kiosk";
+
+fn run_kiosk(args: KioskArgs) -> Result<()> {
+    if !args.headless && !display_available() {
+        eprintln!("{NO_DISPLAY}");
+        std::process::exit(2);
+    }
+    let mut kcfg = match &args.kiosk_config {
+        Some(p) => KioskConfig::load(p)?,
+        None => KioskConfig::default(),
+    };
+    if let Some(o) = &args.orientation {
+        kcfg.kiosk.orientation = o.clone();
+    }
+    if let Some(u) = &args.hub_url {
+        kcfg.hub.url = u.clone();
+    }
+    if let Some(t) = &args.hub_token {
+        kcfg.hub.token = t.clone();
+    }
+    kcfg.validate()?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("motcua-rt")
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+
+    let hub: Arc<dyn HubClient> = if kcfg.hub.url.is_empty() {
+        let cfg = office_config(&args.common)?;
+        let dir = data_dir(&args.common);
+        let hub = Hub::open(cfg, &dir.join("hub.db"), Arc::new(SystemClock))
+            .with_context(|| format!("opening the hub database in {}", dir.display()))?;
+        tracing::info!(db = %hub.db_path().display(), "embedded hub running");
+        if !kcfg.hub.listen.is_empty() {
+            let addr: SocketAddr = kcfg.hub.listen.parse().context("hub.listen")?;
+            match rt.block_on(tokio::net::TcpListener::bind(addr)) {
+                Ok(listener) => {
+                    tracing::info!(%addr, "hub LAN API listening");
+                    rt.spawn(motcua_hub::server::serve(hub.clone(), listener, std::future::pending()));
+                }
+                // The kiosk still works without its LAN API (e.g. a second instance on one box).
+                Err(e) => tracing::warn!(%addr, error = %e, "hub LAN API not started"),
+            }
+        }
+        Arc::new(LocalHub::new(hub, kcfg.kiosk.device_id.clone()))
+    } else {
+        tracing::info!(url = %kcfg.hub.url, "using the office hub");
+        Arc::new(RemoteHub::new(&kcfg.hub.url, &kcfg.hub.token))
+    };
+
+    let paper = if kcfg.printer.paper_mm == 58 { PaperWidth::Mm58 } else { PaperWidth::Mm80 };
+    let printer: Arc<Mutex<dyn Printer>> = Arc::new(Mutex::new(SimPrinter::new(paper)));
+    tracing::info!("printer: simulated ({} mm)", kcfg.printer.paper_mm);
+
+    let ctx = KioskContext { hub, printer, settings: kcfg.settings() };
+    if args.headless {
+        std::fs::create_dir_all(&args.screens_dir)?;
+        let files = crate::headless::run_headless(ctx, &args.screens_dir)?;
+        for f in &files {
+            println!("{}", f.display());
+        }
+        println!("{} màn hình đã lưu vào / screens written to {}", files.len(), args.screens_dir.display());
+        if args.exit_after_render {
+            return Ok(());
+        }
+        println!(
+            "Hub và thiết bị mô phỏng đang chạy; Ctrl-C để dừng. / Hub and simulated devices running; Ctrl-C to stop."
+        );
+        rt.block_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+        return Ok(());
+    }
+    // Slint's event loop owns this (main) thread until the window closes.
+    let result = crate::window::run_window(ctx);
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    if let Err(e) = &result {
+        let msg = format!("{e:#}");
+        if msg.contains("display") || msg.contains("Display") || msg.contains("backend") {
+            eprintln!("{NO_DISPLAY}\n\n({msg})");
+            std::process::exit(2);
+        }
+    }
+    result
+}
+
+fn run_hub(args: HubArgs) -> Result<()> {
+    let cfg = office_config(&args.common)?;
+    let dir = data_dir(&args.common);
+    let hub = Hub::open(cfg, &dir.join("hub.db"), Arc::new(SystemClock))
+        .with_context(|| format!("opening the hub database in {}", dir.display()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener =
+            tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        // Tests and scripts read this line to find the port when --listen ends in :0.
+        println!("listening on http://{addr}");
+        tracing::info!(%addr, db = %hub.db_path().display(), "hub running");
+        motcua_hub::server::serve(hub, listener, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,12 @@
+//! placeholder during bootstrap (the lead merges this with the crate docs)
+
+pub mod backend;
+pub mod bench;
+pub mod bridge;
+pub mod cli;
+pub mod config;
+pub mod controllers;
+pub mod headless;
+pub mod hubclient;
+pub mod ui;
+pub mod window;
