@@ -52,6 +52,21 @@ pub struct KioskSettings {
     pub width: u32,
     /// Window height in logical pixels.
     pub height: u32,
+    /// The office's IANA time zone: the header clock shows office time whatever the system's
+    /// zone is (tickets carry office time too).
+    pub timezone: String,
+}
+
+impl KioskSettings {
+    /// The office time zone; UTC if the name is unknown (the config loaders validate it).
+    pub fn tz(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    /// Now, in office time.
+    pub fn now(&self) -> jiff::Zoned {
+        jiff::Timestamp::now().to_zoned(self.tz())
+    }
 }
 
 impl Default for KioskSettings {
@@ -63,6 +78,7 @@ impl Default for KioskSettings {
             offer_priority: true,
             width: 1080,
             height: 1920,
+            timezone: "Asia/Ho_Chi_Minh".to_owned(),
         }
     }
 }

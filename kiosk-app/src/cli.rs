@@ -191,8 +191,10 @@ fn run_kiosk(args: KioskArgs) -> Result<()> {
         .build()
         .context("tokio runtime")?;
 
+    let mut office_tz = None;
     let hub: Arc<dyn HubClient> = if kcfg.hub.url.is_empty() {
         let cfg = office_config(&args.common)?;
+        office_tz = Some(cfg.office.timezone.clone());
         let dir = data_dir(&args.common);
         let hub = Hub::open(cfg, &dir.join("hub.db"), Arc::new(SystemClock))
             .with_context(|| format!("opening the hub database in {}", dir.display()))?;
@@ -218,7 +220,11 @@ fn run_kiosk(args: KioskArgs) -> Result<()> {
     let printer: Arc<Mutex<dyn Printer>> = Arc::new(Mutex::new(SimPrinter::new(paper)));
     tracing::info!("printer: simulated ({} mm)", kcfg.printer.paper_mm);
 
-    let ctx = KioskContext { hub, printer, settings: kcfg.settings() };
+    let mut settings = kcfg.settings();
+    if let Some(tz) = office_tz {
+        settings.timezone = tz;
+    }
+    let ctx = KioskContext { hub, printer, settings };
     if args.headless {
         std::fs::create_dir_all(&args.screens_dir)?;
         let files = crate::headless::run_headless(ctx, &args.screens_dir)?;

@@ -38,6 +38,9 @@ pub struct KioskSection {
     pub offer_priority: bool,
     /// `portrait` or `landscape`.
     pub orientation: String,
+    /// Office time zone for the clock when the hub is remote (the embedded hub's office
+    /// configuration wins otherwise).
+    pub timezone: String,
 }
 
 impl Default for KioskSection {
@@ -50,6 +53,7 @@ impl Default for KioskSection {
             default_lang: s.default_lang,
             offer_priority: s.offer_priority,
             orientation: "portrait".into(),
+            timezone: s.timezone,
         }
     }
 }
@@ -119,6 +123,9 @@ impl KioskConfig {
         if !matches!(self.printer.paper_mm, 58 | 80) {
             bail!("printer.paper_mm must be 58 or 80");
         }
+        if jiff::tz::TimeZone::get(&self.kiosk.timezone).is_err() {
+            bail!("kiosk.timezone {:?} is not a known IANA time zone", self.kiosk.timezone);
+        }
         if self.kiosk.idle_timeout_secs < 10 {
             bail!("kiosk.idle_timeout_secs must be at least 10");
         }
@@ -135,6 +142,7 @@ impl KioskConfig {
             offer_priority: self.kiosk.offer_priority,
             width,
             height,
+            timezone: self.kiosk.timezone.clone(),
         }
     }
 }

@@ -41,7 +41,7 @@ pub fn attach(ui: &AppWindow, settings: &KioskSettings, commands: &CommandSender
     field_picker_adapter::wire(ui, commands);
     priority_adapter::wire(ui, commands);
     confirmation_adapter::wire(ui, settings, commands);
-    app_adapter::set_clock(ui, &jiff::Zoned::now());
+    app_adapter::set_clock(ui, &settings.now());
     send(ui, commands, UiCommand::Start);
 }
 

@@ -24,7 +24,7 @@ pub fn run_window(ctx: KioskContext) -> anyhow::Result<()> {
         .context("starting the kiosk controller thread")?;
 
     ui::attach(&window, &ctx.settings, &commands);
-    let clock = ui::app_adapter::start_clock(&window);
+    let clock = ui::app_adapter::start_clock(&window, &ctx.settings);
     let result = window.run().context("running the kiosk window");
 
     drop(clock);

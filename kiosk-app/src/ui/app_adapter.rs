@@ -145,12 +145,13 @@ pub fn set_clock(ui: &AppWindow, now: &jiff::Zoned) {
 }
 
 /// Keeps the header clock current; keep the returned timer alive as long as the window.
-pub fn start_clock(ui: &AppWindow) -> slint::Timer {
+pub fn start_clock(ui: &AppWindow, settings: &KioskSettings) -> slint::Timer {
     let timer = slint::Timer::default();
     let weak = ui.as_weak();
+    let settings = settings.clone();
     timer.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
         if let Some(ui) = weak.upgrade() {
-            set_clock(&ui, &jiff::Zoned::now());
+            set_clock(&ui, &settings.now());
         }
     });
     timer
