@@ -41,6 +41,7 @@ struct Inner {
     tx: mpsc::Sender<Request>,
     events: broadcast::Sender<EventEnvelope>,
     db_path: PathBuf,
+    stats: Arc<store::WriterStats>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -62,6 +63,7 @@ impl Hub {
         let state = Arc::new(RwLock::new(state));
         let (events, _) = broadcast::channel(PUSH_CAPACITY);
         let (tx, rx) = mpsc::channel(4096);
+        let stats = Arc::new(store::WriterStats::default());
         let writer = store::Writer::new(
             conn,
             Arc::clone(&cfg),
@@ -70,6 +72,7 @@ impl Hub {
             clock,
             events.clone(),
             db_path.to_path_buf(),
+            Arc::clone(&stats),
         )?;
         std::thread::Builder::new().name("hub-writer".into()).spawn(move || writer.run(rx))?;
         // Roll the service day over at midnight even when nobody takes a number.
@@ -87,7 +90,7 @@ impl Hub {
                 }
             }
         })?;
-        Ok(Hub { inner: Arc::new(Inner { cfg, state, tx, events, db_path: db_path.to_path_buf() }) })
+        Ok(Hub { inner: Arc::new(Inner { cfg, state, tx, events, db_path: db_path.to_path_buf(), stats }) })
     }
 
     /// The configuration the hub runs with.
@@ -204,6 +207,12 @@ impl Hub {
                 })
                 .collect(),
         }
+    }
+
+    /// Transactions committed and commands they carried since the hub started.
+    pub fn writer_stats(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.inner.stats.commits.load(Relaxed), self.inner.stats.commands.load(Relaxed))
     }
 
     /// Subscribe to committed events (the push channel for displays and counters).

@@ -414,6 +414,16 @@ pub(crate) struct Writer {
     clock: Arc<dyn Clock>,
     events: broadcast::Sender<EventEnvelope>,
     db_path: PathBuf,
+    stats: Arc<WriterStats>,
+}
+
+/// Counters of the writer, for metrics and the bench: how well group commit is folding.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Transactions committed.
+    pub commits: std::sync::atomic::AtomicU64,
+    /// Commands carried by those transactions (accepted or refused).
+    pub commands: std::sync::atomic::AtomicU64,
 }
 
 /// Most requests folded into one transaction.
@@ -428,9 +438,10 @@ impl Writer {
         clock: Arc<dyn Clock>,
         events: broadcast::Sender<EventEnvelope>,
         db_path: PathBuf,
+        stats: Arc<WriterStats>,
     ) -> Result<Writer> {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        Ok(Writer { conn, cfg, state, next_seq, clock, events, db_path })
+        Ok(Writer { conn, cfg, state, next_seq, clock, events, db_path, stats })
     }
 
     /// Serve requests until every sender is gone.
@@ -456,6 +467,7 @@ impl Writer {
         let mut replies: Vec<(oneshot::Sender<Result<Reply>>, Result<Reply>)> = Vec::with_capacity(group.len());
         let mut envelopes = Vec::new();
         let start_seq = self.next_seq;
+        let n_commands = group.iter().filter(|r| matches!(r, Request::Command { .. })).count() as u64;
         let outcome = (|| -> Result<()> {
             let tx = self.conn.unchecked_transaction()?;
             {
@@ -509,6 +521,9 @@ impl Writer {
         })();
         match outcome {
             Ok(()) => {
+                use std::sync::atomic::Ordering::Relaxed;
+                self.stats.commits.fetch_add(1, Relaxed);
+                self.stats.commands.fetch_add(n_commands, Relaxed);
                 for (reply, r) in replies {
                     let _ = reply.send(r);
                 }

@@ -121,6 +121,8 @@ pub fn run_issue(opts: &IssueBench) -> Result<()> {
         }
     }
     let wall = started.elapsed().as_secs_f64();
+    let (commits, commands) = hub.writer_stats();
+    let per_commit = if commits == 0 { 0.0 } else { commands as f64 / commits as f64 };
     let _ = stop_tx.send(());
     let _ = rt.block_on(server);
 
@@ -142,6 +144,8 @@ pub fn run_issue(opts: &IssueBench) -> Result<()> {
     println!("{:<28} {:>10.2}", "ticket latency max (ms)", max);
     println!("{:<28} {:>10.1}", "throughput (tickets/s)", total as f64 / wall);
     println!("{:<28} {:>10}", "duplicates", duplicates);
+    println!("{:<28} {:>10}", "commits (fsyncs)", commits);
+    println!("{:<28} {:>10.1}", "tickets per commit", per_commit);
     println!("{:<28} {:>10.2}", "bare fsync p50 (ms)", fsync_p50);
     println!("{:<28} {:>10.2}", "bare fsync p99 (ms)", fsync_p99);
     println!("{:<28} {:>10.2}", "goal: p99 <= 2 x fsync p99", goal_ms);
@@ -156,6 +160,8 @@ pub fn run_issue(opts: &IssueBench) -> Result<()> {
         "fsync_p50_ms": round2(fsync_p50),
         "fsync_p99_ms": round2(fsync_p99),
         "throughput_per_s": round2(total as f64 / wall),
+        "commits": commits,
+        "tickets_per_commit": round2(per_commit),
     });
     println!("{json}");
     Ok(())
