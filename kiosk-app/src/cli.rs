@@ -166,10 +166,28 @@ Chạy không màn hình / run headless (screens rendered to PNG, hub and simula
     motcua kiosk --headless --screens-dir motcua-screens
 Or start a virtual display first:  xvfb-run -s '-screen 0 1080x1920x24' motcua kiosk";
 
-fn run_kiosk(args: KioskArgs) -> Result<()> {
+/// On a terminal, ask whether to go on headless; `false` when nobody can answer.
+fn offer_headless() -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("\nChạy ở chế độ không màn hình ngay bây giờ? / Run headless now? [C/k, Y/n] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_lowercase().as_str(), "" | "c" | "có" | "y" | "yes")
+}
+
+fn run_kiosk(mut args: KioskArgs) -> Result<()> {
     if !args.headless && !display_available() {
         eprintln!("{NO_DISPLAY}");
-        std::process::exit(2);
+        if !offer_headless() {
+            std::process::exit(2);
+        }
+        args.headless = true;
     }
     let mut kcfg = match &args.kiosk_config {
         Some(p) => KioskConfig::load(p)?,
