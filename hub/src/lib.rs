@@ -56,7 +56,7 @@ impl Hub {
         if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let conn = store::open_connection(db_path)?;
+        let conn = store::writer_connection(db_path)?;
         store::migrate(&conn)?;
         let (state, next_seq) = store::load_state(&conn, &cfg)?;
         let cfg = Arc::new(cfg);
@@ -64,16 +64,16 @@ impl Hub {
         let (events, _) = broadcast::channel(PUSH_CAPACITY);
         let (tx, rx) = mpsc::channel(4096);
         let stats = Arc::new(store::WriterStats::default());
-        let writer = store::Writer::new(
+        let writer = store::Writer {
             conn,
-            Arc::clone(&cfg),
-            Arc::clone(&state),
+            cfg: Arc::clone(&cfg),
+            state: Arc::clone(&state),
             next_seq,
             clock,
-            events.clone(),
-            db_path.to_path_buf(),
-            Arc::clone(&stats),
-        )?;
+            events: events.clone(),
+            db_path: db_path.to_path_buf(),
+            stats: Arc::clone(&stats),
+        };
         std::thread::Builder::new().name("hub-writer".into()).spawn(move || writer.run(rx))?;
         // Roll the service day over at midnight even when nobody takes a number.
         let tick = tx.downgrade();

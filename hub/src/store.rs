@@ -114,6 +114,14 @@ pub fn open_connection(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// The writer's connection: the hub's settings, and no automatic checkpoints (a checkpoint would
+/// put a database fsync into some unlucky caller's commit; a separate thread checkpoints).
+pub fn writer_connection(path: &Path) -> Result<Connection> {
+    let conn = open_connection(path)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    Ok(conn)
+}
+
 /// Create tables if needed.
 pub fn migrate(conn: &Connection) -> Result<()> {
     conn.execute_batch(SCHEMA)?;
@@ -406,15 +414,16 @@ fn append_outbox(conn: &Connection, env: &EventEnvelope) -> Result<()> {
 }
 
 /// The writer: owns the write connection and the only mutable access to the state.
+/// Its connection must have automatic checkpoints off (see [`writer_connection`]).
 pub(crate) struct Writer {
-    conn: Connection,
-    cfg: Arc<Config>,
-    state: Arc<RwLock<State>>,
-    next_seq: u64,
-    clock: Arc<dyn Clock>,
-    events: broadcast::Sender<EventEnvelope>,
-    db_path: PathBuf,
-    stats: Arc<WriterStats>,
+    pub(crate) conn: Connection,
+    pub(crate) cfg: Arc<Config>,
+    pub(crate) state: Arc<RwLock<State>>,
+    pub(crate) next_seq: u64,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) events: broadcast::Sender<EventEnvelope>,
+    pub(crate) db_path: PathBuf,
+    pub(crate) stats: Arc<WriterStats>,
 }
 
 /// Counters of the writer, for metrics and the bench: how well group commit is folding.
@@ -430,20 +439,6 @@ pub struct WriterStats {
 const MAX_GROUP: usize = 512;
 
 impl Writer {
-    pub(crate) fn new(
-        conn: Connection,
-        cfg: Arc<Config>,
-        state: Arc<RwLock<State>>,
-        next_seq: u64,
-        clock: Arc<dyn Clock>,
-        events: broadcast::Sender<EventEnvelope>,
-        db_path: PathBuf,
-        stats: Arc<WriterStats>,
-    ) -> Result<Writer> {
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        Ok(Writer { conn, cfg, state, next_seq, clock, events, db_path, stats })
-    }
-
     /// Serve requests until every sender is gone.
     pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Request>) {
         let checkpointer = spawn_checkpointer(self.db_path.clone());
