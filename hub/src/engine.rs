@@ -130,10 +130,12 @@ pub enum Event {
         number: String,
         /// Counter.
         counter: u32,
-        /// Whether this call broke the FIFO order for a priority class.
+        /// The ticket's priority class, if any.
         priority_class: Option<String>,
         /// Seconds it waited.
         waited_secs: i64,
+        /// The estimate printed on the ticket, so prediction error can be reported per field.
+        predicted_wait: Option<WaitRange>,
     },
     /// The call was repeated.
     TicketRecalled {
@@ -384,6 +386,7 @@ impl State {
                     counter: n,
                     priority_class: next.priority_class.clone(),
                     waited_secs: (ctx.now - next.issued_at).get_seconds(),
+                    predicted_wait: next.wait,
                 });
                 Ok(events)
             }
