@@ -154,6 +154,9 @@ pub struct DeviceAuth {
     pub token: String,
     /// What it may do.
     pub role: DeviceRole,
+    /// For a counter device: the counters it may act for (empty = any counter).
+    #[serde(default)]
+    pub counters: Vec<u32>,
 }
 
 /// A device's role on the hub API.
@@ -253,6 +256,9 @@ impl Config {
         for d in &self.devices {
             if d.token.len() < 16 {
                 return bad(format!("device {:?}: token shorter than 16 characters", d.id));
+            }
+            if let Some(c) = d.counters.iter().find(|c| !numbers.contains(c)) {
+                return bad(format!("device {:?}: unknown counter {c}", d.id));
             }
             if devs.insert(d.token.as_str(), d.id.as_str()).is_some() {
                 return bad(format!("device {:?}: token shared with another device", d.id));

@@ -86,6 +86,8 @@ pub struct Device {
     pub id: String,
     /// Its role.
     pub role: DeviceRole,
+    /// Counters a counter device may act for (empty = any).
+    pub counters: Vec<u32>,
 }
 
 impl FromRequestParts<Hub> for Device {
@@ -105,7 +107,7 @@ impl FromRequestParts<Hub> for Device {
         let mut found = None;
         for d in &hub.config().devices {
             if bool::from(d.token.as_bytes().ct_eq(token.as_bytes())) {
-                found = Some(Device { id: d.id.clone(), role: d.role });
+                found = Some(Device { id: d.id.clone(), role: d.role, counters: d.counters.clone() });
             }
         }
         found.ok_or_else(|| api_error(StatusCode::UNAUTHORIZED, "unauthorized", "unknown token"))
@@ -221,6 +223,13 @@ async fn post_counter_action(
 ) -> Response {
     if let Some(r) = device.forbidden(&[DeviceRole::Counter]) {
         return r;
+    }
+    if device.role == DeviceRole::Counter && !device.counters.is_empty() && !device.counters.contains(&number) {
+        return api_error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            &format!("device {} may not act for counter {number}", device.id),
+        );
     }
     match hub.counter(&device.id, number, action).await {
         Ok(r) => Json(r).into_response(),

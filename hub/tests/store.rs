@@ -143,13 +143,33 @@ async fn http_api_needs_a_token_and_issues_tickets_and_pushes_events() {
         assert_eq!(r.status(), 404);
         let e: motcua_hub::api::ApiError = r.body_mut().read_json().expect("json");
         assert_eq!(e.code, "unknown_field");
+        // A counter device acts only for its own counters.
+        let r = agent
+            .post(format!("{base}/api/v1/counters/2/actions"))
+            .header("Authorization", "Bearer change-me-counter-1-000000000000000")
+            .send_json(serde_json::json!({"action": "open"}))
+            .expect("call");
+        assert_eq!(r.status(), 403);
+        let r = agent
+            .post(format!("{base}/api/v1/counters/1/actions"))
+            .header("Authorization", "Bearer change-me-counter-1-000000000000000")
+            .send_json(serde_json::json!({"action": "open", "officer_id": "cb01"}))
+            .expect("call");
+        assert_eq!(r.status(), 200);
+        let mut r2 = agent
+            .post(format!("{base}/api/v1/counters/1/actions"))
+            .header("Authorization", "Bearer change-me-counter-1-000000000000000")
+            .send_json(serde_json::json!({"action": "call_next"}))
+            .expect("call");
+        let reply: motcua_hub::api::CounterReply = r2.body_mut().read_json().expect("json");
+        assert_eq!(reply.ticket.map(|t| t.number).as_deref(), Some("A001"));
         let mut r = agent.get(format!("{base}/api/v1/openapi.json")).call().expect("call");
         let doc: serde_json::Value = r.body_mut().read_json().expect("json");
         assert!(doc["paths"]["/api/v1/tickets"]["post"].is_object(), "{doc}");
         assert!(doc["components"]["schemas"]["Ticket"].is_object());
         let mut r = agent.get(format!("{base}/health")).call().expect("call");
         let h: serde_json::Value = r.body_mut().read_json().expect("json");
-        assert_eq!(h["outbox_backlog"], 2, "day_started + ticket_issued");
+        assert_eq!(h["outbox_backlog"], 4, "day_started, ticket_issued, counter_opened, ticket_called");
     })
     .await;
     result.expect("client");
@@ -157,7 +177,7 @@ async fn http_api_needs_a_token_and_issues_tickets_and_pushes_events() {
     while let Ok(ev) = events.try_recv() {
         kinds.push(ev.kind);
     }
-    assert_eq!(kinds, ["day_started", "ticket_issued"]);
+    assert_eq!(kinds, ["day_started", "ticket_issued", "counter_opened", "ticket_called"]);
     let _ = stop_tx.send(());
     server.await.expect("join").expect("serve");
 }
