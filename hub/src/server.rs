@@ -145,7 +145,9 @@ fn hub_error(e: &Error) -> Response {
 /// The router with every route, ready to serve.
 pub fn router(hub: Hub) -> Router {
     Router::new()
+        .route("/", get(get_health_page))
         .route("/health", get(get_health))
+        .route("/metrics", get(get_metrics))
         .route("/api/v1/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], openapi_json()) }))
         .route("/api/v1/catalog", get(get_catalog))
         .route("/api/v1/tickets", post(post_ticket))
@@ -184,6 +186,144 @@ async fn get_health(State(hub): State<Hub>) -> Response {
         Ok(Err(e)) => hub_error(&e),
         Err(e) => api_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &e.to_string()),
     }
+}
+
+/// What the health page and the metrics show, gathered once.
+struct Figures {
+    backlog: u64,
+    oldest: Option<String>,
+    oldest_age_secs: Option<i64>,
+    catalog: Catalog,
+    snapshot: QueueSnapshot,
+    commits: u64,
+    commands: u64,
+}
+
+async fn figures(hub: &Hub) -> Result<Figures, Response> {
+    let h = hub.clone();
+    let (backlog, oldest) = match tokio::task::spawn_blocking(move || h.outbox_stats()).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return Err(hub_error(&e)),
+        Err(e) => return Err(api_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &e.to_string())),
+    };
+    let oldest_age_secs = oldest
+        .as_deref()
+        .and_then(|o| o.parse::<jiff::Timestamp>().ok())
+        .map(|t| (jiff::Timestamp::now() - t).get_seconds().max(0));
+    let (commits, commands) = hub.writer_stats();
+    Ok(Figures {
+        backlog,
+        oldest,
+        oldest_age_secs,
+        catalog: hub.catalog(),
+        snapshot: hub.snapshot(),
+        commits,
+        commands,
+    })
+}
+
+/// Prometheus metrics (text format 0.0.4): outbox backlog and age, queue lengths, counters.
+/// No personal data: numbers and counts only.
+async fn get_metrics(State(hub): State<Hub>) -> Response {
+    let f = match figures(&hub).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, String)]| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (labels, value) in samples {
+            out.push_str(&format!("{name}{labels} {value}\n"));
+        }
+    };
+    metric(
+        "motcua_outbox_backlog",
+        "gauge",
+        "Events not yet delivered to the central system.",
+        &[(String::new(), f.backlog.to_string())],
+    );
+    if let Some(age) = f.oldest_age_secs {
+        metric(
+            "motcua_outbox_oldest_age_seconds",
+            "gauge",
+            "Age of the oldest undelivered event.",
+            &[(String::new(), age.to_string())],
+        );
+    }
+    let waiting: Vec<_> =
+        f.catalog.fields.iter().map(|x| (format!("{{field=\"{}\"}}", x.id), x.waiting.to_string())).collect();
+    metric("motcua_queue_waiting", "gauge", "Tickets waiting per service field.", &waiting);
+    let open: Vec<_> = f
+        .snapshot
+        .counters
+        .iter()
+        .map(|c| (format!("{{counter=\"{}\"}}", c.number), u8::from(c.open).to_string()))
+        .collect();
+    metric("motcua_counter_open", "gauge", "1 when an officer has opened the counter.", &open);
+    metric(
+        "motcua_hub_commits_total",
+        "counter",
+        "Durable transactions committed by the hub.",
+        &[(String::new(), f.commits.to_string())],
+    );
+    metric(
+        "motcua_hub_commands_total",
+        "counter",
+        "Commands carried by those transactions.",
+        &[(String::new(), f.commands.to_string())],
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The health page for office IT staff: plain HTML, Vietnamese first, refreshes itself.
+async fn get_health_page(State(hub): State<Hub>) -> Response {
+    let f = match figures(&hub).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let mut rows = String::new();
+    for x in &f.catalog.fields {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&x.letter),
+            esc(&x.name_vi),
+            x.waiting,
+            x.counters_open
+        ));
+    }
+    let mut counters = String::new();
+    for c in &f.snapshot.counters {
+        counters.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.name),
+            if c.open { "Đang mở / open" } else { "Đóng / closed" },
+            c.current.as_ref().map(|t| esc(&t.number)).unwrap_or_default()
+        ));
+    }
+    let oldest = match (&f.oldest, f.oldest_age_secs) {
+        (Some(o), Some(age)) => format!("{} ({} phút trước / min ago)", esc(o), age / 60),
+        _ => "—".to_owned(),
+    };
+    let page = format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"10\">\
+         <title>Tình trạng hệ thống / Health — {office}</title>\
+         <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.3em .8em}}</style>\
+         </head><body><h1>{office}</h1>\
+         <h2>Hàng đợi gửi về hệ thống tỉnh / Outbox</h2><p>Chưa gửi / undelivered: <b>{backlog}</b> — cũ nhất / oldest: {oldest}</p>\
+         <h2>Lĩnh vực / Fields</h2><table><tr><th>Dãy số</th><th>Lĩnh vực</th><th>Đang chờ / waiting</th><th>Quầy mở / open counters</th></tr>{rows}</table>\
+         <h2>Quầy / Counters</h2><table><tr><th>Quầy</th><th>Trạng thái / state</th><th>Đang phục vụ / current</th></tr>{counters}</table>\
+         <p>Giao dịch đã ghi / commits: {commits}; lệnh / commands: {commands}. <a href=\"/metrics\">Prometheus</a> · <a href=\"/api/v1/openapi.json\">OpenAPI</a></p>\
+         </body></html>",
+        office = esc(&f.catalog.office.name_vi),
+        backlog = f.backlog,
+        commits = f.commits,
+        commands = f.commands,
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
 }
 
 /// The catalog with live waiting counts.

@@ -167,6 +167,13 @@ async fn http_api_needs_a_token_and_issues_tickets_and_pushes_events() {
         let doc: serde_json::Value = r.body_mut().read_json().expect("json");
         assert!(doc["paths"]["/api/v1/tickets"]["post"].is_object(), "{doc}");
         assert!(doc["components"]["schemas"]["Ticket"].is_object());
+        let text =
+            agent.get(format!("{base}/metrics")).call().expect("call").body_mut().read_to_string().expect("text");
+        assert!(text.contains("motcua_outbox_backlog 4"), "{text}");
+        assert!(text.contains("motcua_queue_waiting{field=\"ho-tich\"} 0"), "{text}");
+        assert!(text.contains("motcua_counter_open{counter=\"1\"} 1"), "{text}");
+        let page = agent.get(format!("{base}/")).call().expect("call").body_mut().read_to_string().expect("html");
+        assert!(page.contains("Hàng đợi gửi về hệ thống tỉnh") && page.contains("Hộ tịch – Chứng thực"), "{page}");
         let mut r = agent.get(format!("{base}/health")).call().expect("call");
         let h: serde_json::Value = r.body_mut().read_json().expect("json");
         assert_eq!(h["outbox_backlog"], 4, "day_started, ticket_issued, counter_opened, ticket_called");
