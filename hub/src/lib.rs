@@ -151,6 +151,16 @@ impl Hub {
         rx.blocking_recv().map_err(|_| Error::Stopped)?
     }
 
+    /// Whether the writer commits to disk within `timeout` (a round trip through it, including
+    /// one durable commit). Used by the systemd watchdog. Blocking.
+    pub fn blocking_ping(&self, timeout: Duration) -> bool {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if self.inner.tx.try_send(Request::Ping(tx)).is_err() {
+            return false;
+        }
+        rx.recv_timeout(timeout).is_ok()
+    }
+
     /// The catalog with live waiting counts.
     pub fn catalog(&self) -> Catalog {
         let cfg = &self.inner.cfg;

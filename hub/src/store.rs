@@ -51,8 +51,14 @@ pub(crate) enum Reply {
 }
 
 pub(crate) enum Request {
-    Command { cmd: Command, device_id: String, reply: oneshot::Sender<Result<Reply>> },
+    Command {
+        cmd: Command,
+        device_id: String,
+        reply: oneshot::Sender<Result<Reply>>,
+    },
     Tick,
+    /// Answered after the next successful commit: proves the writer and the disk are alive.
+    Ping(std::sync::mpsc::Sender<()>),
 }
 
 const SCHEMA: &str = "
@@ -461,6 +467,7 @@ impl Writer {
         let cfg = Arc::clone(&self.cfg);
         let mut replies: Vec<(oneshot::Sender<Result<Reply>>, Result<Reply>)> = Vec::with_capacity(group.len());
         let mut envelopes = Vec::new();
+        let mut pings = Vec::new();
         let start_seq = self.next_seq;
         let n_commands = group.iter().filter(|r| matches!(r, Request::Command { .. })).count() as u64;
         let outcome = (|| -> Result<()> {
@@ -494,7 +501,14 @@ impl Writer {
                     emit(&mut state, ev, "hub", &mut envelopes, &mut seq)?;
                 }
                 for req in group.drain(..) {
-                    let Request::Command { cmd, device_id, reply } = req else { continue };
+                    let (cmd, device_id, reply) = match req {
+                        Request::Command { cmd, device_id, reply } => (cmd, device_id, reply),
+                        Request::Ping(p) => {
+                            pings.push(p);
+                            continue;
+                        }
+                        Request::Tick => continue,
+                    };
                     let ctx = Ctx { cfg: &cfg, now, device_id: &device_id };
                     match state.decide(&cmd, ctx) {
                         Err(e) => replies.push((reply, Err(e))),
@@ -525,6 +539,9 @@ impl Writer {
                 for env in envelopes {
                     let _ = self.events.send(env);
                 }
+                for p in pings {
+                    let _ = p.send(());
+                }
             }
             Err(e) => {
                 // Nothing of the group was kept: reload memory from disk and tell every caller.
@@ -539,7 +556,7 @@ impl Writer {
                 }
                 for req in group.drain(..) {
                     if let Request::Command { reply, .. } = req {
-                        let _ = reply.send(Err(Error::Stopped));
+                        let _ = reply.send(Err(Error::NotStored(e.to_string())));
                     }
                 }
             }

@@ -38,6 +38,13 @@ fn numbers_and_queue_survive_a_restart() {
 }
 
 #[test]
+fn ping_answers_after_a_durable_commit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let hub = open(&dir);
+    assert!(hub.blocking_ping(std::time::Duration::from_secs(5)));
+}
+
+#[test]
 fn every_state_change_has_exactly_one_outbox_event_with_gapless_seq() {
     let dir = tempfile::tempdir().expect("tmp");
     let hub = open(&dir);

@@ -212,6 +212,7 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
         .context("tokio runtime")?;
 
     let mut office_tz = None;
+    let mut embedded: Option<Hub> = None;
     let hub: Arc<dyn HubClient> = if kcfg.hub.url.is_empty() {
         let cfg = office_config(&args.common)?;
         office_tz = Some(cfg.office.timezone.clone());
@@ -230,6 +231,7 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
                 Err(e) => tracing::warn!(%addr, error = %e, "hub LAN API not started"),
             }
         }
+        embedded = Some(hub.clone());
         Arc::new(LocalHub::new(hub, kcfg.kiosk.device_id.clone()))
     } else {
         tracing::info!(url = %kcfg.hub.url, "using the office hub");
@@ -245,6 +247,13 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
         settings.timezone = tz;
     }
     let ctx = KioskContext { hub, printer, settings };
+    // systemd: ready now; the watchdog is fed while the embedded hub commits and (with a window)
+    // while Slint's event loop answers.
+    let windowed = !args.headless;
+    crate::sdnotify::ready_with_watchdog(move || {
+        let hub_ok = embedded.as_ref().is_none_or(|h| h.blocking_ping(std::time::Duration::from_secs(10)));
+        hub_ok && (!windowed || ui_alive(std::time::Duration::from_secs(10)))
+    });
     if args.headless {
         std::fs::create_dir_all(&args.screens_dir)?;
         let files = crate::headless::run_headless(ctx, &args.screens_dir)?;
@@ -276,6 +285,19 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
     result
 }
 
+/// Whether Slint's event loop runs a closure within `timeout` (a hung UI thread fails this).
+fn ui_alive(timeout: std::time::Duration) -> bool {
+    let (tx, rx) = std::sync::mpsc::channel();
+    if slint::invoke_from_event_loop(move || {
+        let _ = tx.send(());
+    })
+    .is_err()
+    {
+        return false;
+    }
+    rx.recv_timeout(timeout).is_ok()
+}
+
 fn run_hub(args: HubArgs) -> Result<()> {
     let cfg = office_config(&args.common)?;
     let dir = data_dir(&args.common);
@@ -288,6 +310,8 @@ fn run_hub(args: HubArgs) -> Result<()> {
         let addr = listener.local_addr()?;
         // Tests and scripts read this line to find the port when --listen ends in :0.
         println!("listening on http://{addr}");
+        let h = hub.clone();
+        crate::sdnotify::ready_with_watchdog(move || h.blocking_ping(std::time::Duration::from_secs(10)));
         tracing::info!(%addr, db = %hub.db_path().display(), "hub running");
         motcua_hub::server::serve(hub, listener, async {
             let _ = tokio::signal::ctrl_c().await;

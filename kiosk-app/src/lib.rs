@@ -8,5 +8,6 @@ pub mod config;
 pub mod controllers;
 pub mod headless;
 pub mod hubclient;
+pub mod sdnotify;
 pub mod ui;
 pub mod window;

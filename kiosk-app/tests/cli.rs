@@ -90,3 +90,33 @@ fn hub_role_serves_the_lan_api() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn hub_role_tells_systemd_it_is_ready_and_feeds_the_watchdog() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = tempfile::tempdir().expect("tmp");
+    let sock_path = dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).expect("bind notify socket");
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(20))).expect("timeout");
+    let mut child = motcua()
+        .args(["hub", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("NOTIFY_SOCKET", &sock_path)
+        .env("WATCHDOG_USEC", "200000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    while got.len() < 3 {
+        match sock.recv(&mut buf) {
+            Ok(n) => got.push(String::from_utf8_lossy(&buf[..n]).to_string()),
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(got.first().map(String::as_str), Some("READY=1"), "{got:?}");
+    assert!(got[1..].iter().all(|m| m == "WATCHDOG=1") && got.len() == 3, "{got:?}");
+}
