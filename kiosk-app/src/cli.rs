@@ -31,6 +31,8 @@ enum Cmd {
     Kiosk(KioskArgs),
     /// The office hub alone: queue engine, durable store and LAN API.
     Hub(HubArgs),
+    /// The hall display: the calls as they happen, waiting counts, voice announcements.
+    Display(DisplayArgs),
     /// Benchmarks; each prints a table and, as its last line, one JSON object.
     Bench {
         #[command(subcommand)]
@@ -94,6 +96,22 @@ struct KioskArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+struct DisplayArgs {
+    /// The office hub (the kiosk's embedded hub serves on http://127.0.0.1:8700).
+    #[arg(long, default_value = "http://127.0.0.1:8700")]
+    hub_url: String,
+    /// This display's bearer token from office.toml ([[device]] with role "display").
+    #[arg(long, env = "MOTCUA_HUB_TOKEN")]
+    hub_token: String,
+    /// Portrait layout (default landscape).
+    #[arg(long)]
+    portrait: bool,
+    /// Office time zone of the clock.
+    #[arg(long, default_value = "Asia/Ho_Chi_Minh")]
+    timezone: String,
+}
+
+#[derive(Debug, Args, Clone)]
 struct HubArgs {
     #[command(flatten)]
     common: Common,
@@ -110,6 +128,18 @@ pub fn main() -> Result<()> {
         None => run_kiosk(cli.kiosk),
         Some(Cmd::Kiosk(a)) => run_kiosk(a),
         Some(Cmd::Hub(a)) => run_hub(a),
+        Some(Cmd::Display(a)) => {
+            if !display_available() {
+                eprintln!("{NO_DISPLAY}");
+                std::process::exit(2);
+            }
+            crate::display::run_display(crate::display::DisplayOptions {
+                hub_url: a.hub_url,
+                token: a.hub_token,
+                portrait: a.portrait,
+                timezone: a.timezone,
+            })
+        }
         Some(Cmd::Bench { which: BenchCmd::Issue { clients, tickets, dir } }) => {
             crate::bench::run_issue(&crate::bench::IssueBench { clients, tickets, dir })
         }

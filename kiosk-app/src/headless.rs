@@ -100,6 +100,11 @@ pub fn install() -> anyhow::Result<VirtualClock> {
     Ok(VirtualClock { shared })
 }
 
+/// The window the headless platform made for the component created last on this thread.
+pub fn take_last_window(clock: &VirtualClock) -> Option<Rc<MinimalSoftwareWindow>> {
+    clock.shared.last_window.borrow_mut().take()
+}
+
 /// An RGB screenshot.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Screenshot {

@@ -6,6 +6,7 @@ pub mod bridge;
 pub mod cli;
 pub mod config;
 pub mod controllers;
+pub mod display;
 pub mod headless;
 pub mod hubclient;
 pub mod sdnotify;

@@ -26,7 +26,8 @@ mod generated {
 }
 
 pub use generated::{
-    AppAdapter, AppWindow, ConfirmationAdapter, FieldPickerAdapter, HitRect, HomeAdapter, PriorityAdapter,
+    AppAdapter, AppWindow, CallRow, ConfirmationAdapter, DisplayAdapter, DisplayWindow, FieldPickerAdapter, HitRect,
+    HomeAdapter, PriorityAdapter, WaitingRow,
 };
 
 use crate::backend::KioskSettings;

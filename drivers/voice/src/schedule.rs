@@ -2,7 +2,7 @@
 
 /// A volume schedule: from each `HH:MM` on, the given volume (0–100 %), until the next entry;
 /// entries wrap around midnight.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VolumeSchedule {
     entries: Vec<(u16, u8)>,
 }
