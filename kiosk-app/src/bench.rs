@@ -182,3 +182,85 @@ fn rusqlite_dupes(hub: &Hub) -> Result<u32> {
     )?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
+
+/// An audio output that records when each play started (the first sample reached the device).
+struct StampingOut {
+    tx: std::sync::mpsc::Sender<Instant>,
+}
+
+impl motcua_device::audio::AudioOut for StampingOut {
+    fn play(&mut self, samples: &[i16], _rate: u32) -> std::result::Result<(), motcua_device::Error> {
+        if !samples.is_empty() {
+            let _ = self.tx.send(Instant::now());
+        }
+        Ok(())
+    }
+
+    fn info(&self) -> motcua_device::DeviceInfo {
+        motcua_device::DeviceInfo {
+            family: motcua_device::DeviceFamily::AudioOut,
+            name: "bench stamp".into(),
+            simulated: true,
+        }
+    }
+}
+
+/// `motcua bench announce`: from an officer's call-next to the first audio sample of its
+/// announcement, through the whole path a hall display takes — the hub commits the call, pushes
+/// it over SSE, the display's feed updates its model, the announcer renders the speech with
+/// espeak-ng and hands it to the audio output.
+pub fn run_announce(rounds: usize) -> Result<()> {
+    if rounds == 0 {
+        bail!("rounds must be at least 1");
+    }
+    let dir = tempfile::Builder::new().prefix("motcua-bench-").tempdir()?;
+    let hub = Hub::open(Config::sample(), &dir.path().join("hub.db"), Arc::new(SystemClock))?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    rt.spawn(motcua_hub::server::serve(hub.clone(), listener, std::future::pending()));
+
+    let (stamp_tx, stamps) = std::sync::mpsc::channel();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    let opts = crate::display::DisplayOptions {
+        hub_url: format!("http://{addr}"),
+        token: "change-me-display-1-000000000000000".into(),
+        portrait: false,
+        timezone: "Asia/Ho_Chi_Minh".into(),
+    };
+    crate::display::spawn_pipeline(&opts, hub.config().tz(), Box::new(StampingOut { tx: stamp_tx }), move |m| {
+        if m.connected {
+            let _ = ready_tx.send(());
+        }
+        true
+    })?;
+    ready.recv_timeout(Duration::from_secs(10)).context("the display feed did not connect")?;
+    hub.blocking_counter("bench", 1, motcua_hub::api::CounterAction::Open { officer_id: None })?;
+    let mut ms = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        hub.blocking_issue("bench", &IssueRequest { field_id: "ho-tich".into(), priority_class: None })?;
+        let t0 = Instant::now();
+        hub.blocking_counter("bench", 1, motcua_hub::api::CounterAction::CallNext)?;
+        let heard = stamps.recv_timeout(Duration::from_secs(20)).context("no audio for the call")?;
+        ms.push(heard.duration_since(t0).as_secs_f64() * 1e3);
+        hub.blocking_counter("bench", 1, motcua_hub::api::CounterAction::Skip)?;
+    }
+    ms.sort_by(f64::total_cmp);
+    let (p50, p95, max) = (percentile(&ms, 50.0), percentile(&ms, 95.0), ms.last().copied().unwrap_or(0.0));
+    println!("motcua bench announce — {rounds} calls: call-next -> SSE -> display model -> espeak-ng -> audio out");
+    println!("{:<32} {:>10}", "figure", "value");
+    println!("{:<32} {:>10.1}", "call to first sample p50 (ms)", p50);
+    println!("{:<32} {:>10.1}", "call to first sample p95 (ms)", p95);
+    println!("{:<32} {:>10.1}", "call to first sample max (ms)", max);
+    println!("{:<32} {:>10}", "goal: under 300 ms (p50)", if p50 < 300.0 { "met" } else { "NOT MET" });
+    println!(
+        "{}",
+        serde_json::json!({
+            "rounds": rounds,
+            "call_to_audio_ms": round2(p50),
+            "call_to_audio_p95_ms": round2(p95),
+            "call_to_audio_max_ms": round2(max),
+        })
+    );
+    Ok(())
+}

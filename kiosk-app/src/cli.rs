@@ -56,6 +56,12 @@ enum BenchCmd {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// From an officer's call-next to the first audio sample of the announcement.
+    Announce {
+        /// Calls to time.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -143,6 +149,7 @@ pub fn main() -> Result<()> {
         Some(Cmd::Bench { which: BenchCmd::Issue { clients, tickets, dir } }) => {
             crate::bench::run_issue(&crate::bench::IssueBench { clients, tickets, dir })
         }
+        Some(Cmd::Bench { which: BenchCmd::Announce { rounds } }) => crate::bench::run_announce(rounds),
         Some(Cmd::Openapi) => {
             println!("{}", motcua_hub::server::openapi_json());
             Ok(())

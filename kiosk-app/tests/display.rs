@@ -105,6 +105,7 @@ fn display_screen_renders_calls_and_the_disconnected_banner() {
     m.connected = false;
     let down = out.join("display-landscape-disconnected.png");
     motcua_kiosk_app::display::render_png(&m, false, &down).expect("render");
+    motcua_kiosk_app::display::render_png(&m, true, &out.join("display-portrait-disconnected.png")).expect("portrait");
     let (a, b) = (std::fs::read(&live).expect("png"), std::fs::read(&down).expect("png"));
     assert!(a.starts_with(b"\x89PNG") && b.starts_with(b"\x89PNG"));
     assert_ne!(a, b, "the disconnected banner must change the screen");

@@ -7,8 +7,9 @@
 //! - Watchdog: a play order carries its expected duration; if the player has not reported the
 //!   end by then plus a margin, [`Announcer::handle_timeout`] reports [`Event::Stuck`], the
 //!   player restarts its audio device, and the announcement is replayed once.
-//! - The queue is bounded: past `max_queue` the oldest *waiting* announcement is dropped and
-//!   reported (the display still shows every call; the voice can't usefully lag by minutes).
+//! - Nothing is lost: every call is said, in order, however many arrive at once. When more than
+//!   `lag_warning` wait, [`Event::Lagging`] tells the player (to log it and raise a health
+//!   warning); it does not drop anything.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -48,8 +49,8 @@ pub enum Event {
         /// The stuck play order.
         id: u64,
     },
-    /// Dropped because the queue was full.
-    Dropped(Announcement),
+    /// More announcements wait than the lag warning allows (the count waiting).
+    Lagging(usize),
 }
 
 #[derive(Debug)]
@@ -67,20 +68,22 @@ pub struct Announcer {
     playing: Option<Playing>,
     events: VecDeque<Event>,
     next_id: u64,
-    max_queue: usize,
+    lag_warning: usize,
+    lagging: bool,
     margin: Duration,
 }
 
 impl Announcer {
-    /// A queue holding at most `max_queue` waiting announcements; the watchdog allows `margin`
-    /// beyond each announcement's expected duration.
-    pub fn new(max_queue: usize, margin: Duration) -> Self {
+    /// A queue that warns when more than `lag_warning` announcements wait; the watchdog allows
+    /// `margin` beyond each announcement's expected duration.
+    pub fn new(lag_warning: usize, margin: Duration) -> Self {
         Self {
             waiting: VecDeque::new(),
             playing: None,
             events: VecDeque::new(),
             next_id: 1,
-            max_queue: max_queue.max(1),
+            lag_warning: lag_warning.max(1),
+            lagging: false,
             margin,
         }
     }
@@ -92,11 +95,11 @@ impl Announcer {
             return; // Already going to be said.
         }
         self.waiting.push_back((a, false));
-        if self.waiting.len() > self.max_queue
-            && let Some((dropped, _)) = self.waiting.pop_front()
-        {
-            self.events.push_back(Event::Dropped(dropped));
+        let lagging = self.waiting.len() > self.lag_warning;
+        if lagging && !self.lagging {
+            self.events.push_back(Event::Lagging(self.waiting.len()));
         }
+        self.lagging = lagging;
     }
 
     /// If idle and something waits, start it: `expected` is how long it will take to say.
@@ -219,15 +222,32 @@ mod tests {
     }
 
     #[test]
-    fn a_full_queue_drops_the_oldest_waiting_call_and_says_so() {
-        let mut a = Announcer::new(2, S);
-        a.handle_call(call("A001", 1));
-        let _ = a.poll_play(Duration::ZERO, five);
-        a.handle_call(call("A002", 1));
-        a.handle_call(call("A003", 1));
-        a.handle_call(call("A004", 1));
-        assert_eq!(a.poll_play(S, five), Some(Event::Dropped(call("A002", 1))));
-        assert_eq!(a.waiting(), 2);
+    fn a_flood_of_calls_is_said_in_order_one_at_a_time_and_none_is_lost() {
+        let mut a = Announcer::new(5, S);
+        let numbers: Vec<String> = (1..=200).map(|i| format!("A{i:03}")).collect();
+        for n in &numbers {
+            a.handle_call(call(n, 1 + (n.len() as u32 % 3)));
+        }
+        let mut said = Vec::new();
+        let mut now = Duration::ZERO;
+        let mut lag_warnings = 0;
+        let mut busy_until = Duration::ZERO;
+        while let Some(ev) = a.poll_play(now, five) {
+            match ev {
+                Event::Play { id, announcement } => {
+                    assert!(now >= busy_until, "overlap: started before the previous one ended");
+                    assert!(a.poll_play(now, five).is_none(), "a second play order while one plays");
+                    said.push(announcement.number);
+                    now += 5 * S;
+                    busy_until = now;
+                    a.handle_finished(id);
+                }
+                Event::Lagging(_) => lag_warnings += 1,
+                Event::Stuck { .. } => panic!("nothing got stuck"),
+            }
+        }
+        assert_eq!(said, numbers, "every call said once, in order");
+        assert_eq!(lag_warnings, 1);
     }
 
     #[test]

@@ -72,3 +72,64 @@ fn player_falls_back_to_espeak_when_a_clip_is_missing_and_applies_the_volume() {
     motcua_voice::schedule::apply_volume(&mut silent, player.schedule.volume_at(12 * 60));
     assert!(silent.iter().all(|s| *s == 0), "volume 0 at noon");
 }
+
+/// Non-silent segments of `pcm` as (start ms, length ms, peak amplitude), found by 5 ms windows.
+fn segments(pcm: &Pcm) -> Vec<(u64, u64, i16)> {
+    let win = (pcm.rate / 200) as usize;
+    let mut out = Vec::new();
+    let mut cur: Option<(usize, i16)> = None;
+    for (i, w) in pcm.samples.chunks(win).enumerate() {
+        let peak = w.iter().map(|s| s.saturating_abs()).max().unwrap_or(0);
+        match (&mut cur, peak > 100) {
+            (None, true) => cur = Some((i, peak)),
+            (Some((_, p)), true) => *p = (*p).max(peak),
+            (Some((start, p)), false) => {
+                out.push((*start as u64 * 5, (i - *start) as u64 * 5, *p));
+                cur = None;
+            }
+            (None, false) => {}
+        }
+    }
+    if let Some((start, p)) = cur {
+        out.push((start as u64 * 5, (pcm.samples.len() / win - start) as u64 * 5, p));
+    }
+    out
+}
+
+#[test]
+fn an_announcement_rendered_to_a_wav_file_has_its_parts_in_order_and_length() {
+    // Each clip is a tone of its own loudness and length, so the file can be read back.
+    let dir = tempfile::tempdir().expect("tmp");
+    let parts = Wording::default().parts("A023", 3);
+    let rate = 16_000;
+    let spec: Vec<(i16, u32)> = (0..parts.len()).map(|i| (2_000 + 1_000 * i as i16, 120 + 20 * i as u32)).collect();
+    for (p, (amp, ms)) in parts.iter().zip(&spec) {
+        let samples = (0..rate * ms / 1000).map(|i| if i % 2 == 0 { *amp } else { -amp }).collect();
+        std::fs::write(dir.path().join(format!("{}.wav", p.clip_name())), wav::write(&Pcm { rate, samples }))
+            .expect("clip");
+    }
+    let pcm = ClipVoice::new(dir.path()).render(&parts).expect("render");
+    let file = dir.path().join("announcement.wav");
+    std::fs::write(&file, wav::write(&pcm)).expect("write wav");
+    let back = wav::parse(&std::fs::read(&file).expect("read")).expect("parse");
+    let segs = segments(&back);
+    assert_eq!(segs.len(), parts.len(), "{segs:?}");
+    let mut last_end = None;
+    for ((start, len, peak), (amp, ms)) in segs.iter().zip(&spec) {
+        assert_eq!(*peak, *amp, "parts out of order: {segs:?}");
+        assert!(len.abs_diff(u64::from(*ms)) <= 5, "{len} ms vs {ms} ms");
+        if let Some(end) = last_end {
+            assert!(*start >= end + 70, "parts must be separated by a gap: {segs:?}");
+        }
+        last_end = Some(start + len);
+    }
+}
+
+#[test]
+fn espeak_announcement_starts_with_the_chime_then_speech() {
+    let pcm = EspeakVoice::default().render(&Wording::default().parts("B7", 12)).expect("espeak");
+    let segs = segments(&pcm);
+    assert!(segs.len() >= 3, "chime, then several spoken words: {segs:?}");
+    // The synthetic chime: 440 ms of tone at the very start.
+    assert!(segs[0].0 <= 5 && (400..=460).contains(&segs[0].1), "{:?}", segs[0]);
+}

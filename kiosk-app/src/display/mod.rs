@@ -77,7 +77,10 @@ fn set_clock(ui: &DisplayWindow, tz: &jiff::tz::TimeZone) {
 
 /// Say calls one after another on a thread of their own. Until the ALSA output lands, the
 /// simulated audio-out twin receives the PCM (the voice pipeline runs for real).
-fn spawn_announcer(tz: jiff::tz::TimeZone) -> Result<mpsc::Sender<CallAnnouncement>> {
+fn spawn_announcer(
+    tz: jiff::tz::TimeZone,
+    mut out: Box<dyn motcua_device::audio::AudioOut>,
+) -> Result<mpsc::Sender<CallAnnouncement>> {
     use motcua_voice::announcer::Event;
     use motcua_voice::{Announcement, Announcer, Kind};
     let (tx, rx) = mpsc::channel::<CallAnnouncement>();
@@ -88,7 +91,6 @@ fn spawn_announcer(tz: jiff::tz::TimeZone) -> Result<mpsc::Sender<CallAnnounceme
             espeak: motcua_voice::voice::EspeakVoice::default(),
             schedule: motcua_voice::schedule::VolumeSchedule::default(),
         };
-        let mut out = motcua_device::sim::SimAudioOut::new();
         let mut queue = Announcer::new(20, Duration::from_secs(10));
         let origin = Instant::now();
         while let Ok(c) = rx.recv() {
@@ -100,13 +102,13 @@ fn spawn_announcer(tz: jiff::tz::TimeZone) -> Result<mpsc::Sender<CallAnnounceme
                         let minute = jiff::Timestamp::now().to_zoned(tz.clone());
                         let minute = u16::try_from(minute.hour()).unwrap_or(0) * 60
                             + u16::try_from(minute.minute()).unwrap_or(0);
-                        if let Err(e) = player.play(&announcement, minute, &mut out) {
+                        if let Err(e) = player.play(&announcement, minute, out.as_mut()) {
                             tracing::warn!(error = %e, number = %announcement.number, "announcement failed");
                         }
                         queue.handle_finished(id);
                     }
                     Event::Stuck { id } => tracing::warn!(id, "announcement stuck; audio restarted"),
-                    Event::Dropped(a) => tracing::warn!(number = %a.number, "announcement dropped: queue full"),
+                    Event::Lagging(n) => tracing::warn!(waiting = n, "announcements are lagging behind the calls"),
                 }
             }
         }
@@ -132,8 +134,27 @@ pub fn run_display(opts: DisplayOptions) -> Result<()> {
             }
         });
     }
-    let say = spawn_announcer(tz)?;
     let weak = ui.as_weak();
+    // Until the ALSA output lands, the simulated audio-out twin receives the PCM.
+    let out = Box::new(motcua_device::sim::SimAudioOut::new());
+    spawn_pipeline(&opts, tz, out, move |m| {
+        let m = m.clone();
+        // Err: the window is gone, stop the feed.
+        weak.upgrade_in_event_loop(move |ui| show(&ui, &m)).is_ok()
+    })?;
+    ui.run().context("running the display window")
+}
+
+/// The display's work without its window: the feed thread keeps the model from the hub's push
+/// stream, calls `on_change` after every change (return `false` to stop), and hands each call
+/// to the announcer thread, which says it through `out`.
+pub fn spawn_pipeline(
+    opts: &DisplayOptions,
+    tz: jiff::tz::TimeZone,
+    out: Box<dyn motcua_device::audio::AudioOut>,
+    mut on_change: impl FnMut(&DisplayModel) -> bool + Send + 'static,
+) -> Result<()> {
+    let say = spawn_announcer(tz, out)?;
     let (url, token) = (opts.hub_url.clone(), opts.token.clone());
     std::thread::Builder::new().name("display-feed".into()).spawn(move || {
         let mut model = DisplayModel::default();
@@ -147,12 +168,10 @@ pub fn run_display(opts: DisplayOptions) -> Result<()> {
                 }
                 feed::FeedMsg::Disconnected(_) => model.connected = false,
             }
-            let m = model.clone();
-            // Err: the window is gone, stop the feed.
-            weak.upgrade_in_event_loop(move |ui| show(&ui, &m)).is_ok()
+            on_change(&model)
         });
     })?;
-    ui.run().context("running the display window")
+    Ok(())
 }
 
 /// Render the display for `model` to a PNG with the headless renderer (no window system).
