@@ -227,6 +227,7 @@ pub fn run_announce(rounds: usize) -> Result<()> {
         token: "change-me-display-1-000000000000000".into(),
         portrait: false,
         timezone: "Asia/Ho_Chi_Minh".into(),
+        audio_device: "sim".into(),
     };
     crate::display::spawn_pipeline(&opts, hub.config().tz(), Box::new(StampingOut { tx: stamp_tx }), move |m| {
         if m.connected {

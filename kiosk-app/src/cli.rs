@@ -115,6 +115,9 @@ struct DisplayArgs {
     /// Office time zone of the clock.
     #[arg(long, default_value = "Asia/Ho_Chi_Minh")]
     timezone: String,
+    /// ALSA device for the voice (`default`, `plughw:1,0`, `null` for silence), or `sim`.
+    #[arg(long, default_value = "default")]
+    audio_device: String,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -144,6 +147,7 @@ pub fn main() -> Result<()> {
                 token: a.hub_token,
                 portrait: a.portrait,
                 timezone: a.timezone,
+                audio_device: a.audio_device,
             })
         }
         Some(Cmd::Bench { which: BenchCmd::Issue { clients, tickets, dir } }) => {

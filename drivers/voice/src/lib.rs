@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod announcer;
+pub mod aplay;
 pub mod player;
 pub mod schedule;
 pub mod voice;

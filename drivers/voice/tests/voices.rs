@@ -133,3 +133,37 @@ fn espeak_announcement_starts_with_the_chime_then_speech() {
     // The synthetic chime: 440 ms of tone at the very start.
     assert!(segs[0].0 <= 5 && (400..=460).contains(&segs[0].1), "{:?}", segs[0]);
 }
+
+#[test]
+fn aplay_plays_to_the_alsa_null_device() {
+    let mut out = motcua_voice::aplay::AplayOut::new("null");
+    let pcm = Pcm { rate: 16_000, samples: vec![100; 1600] };
+    out.play(&pcm.samples, pcm.rate).expect("aplay (alsa-utils, installed by scripts/setup) on the null device");
+}
+
+#[test]
+fn a_missing_alsa_device_is_a_clear_error() {
+    let mut out = motcua_voice::aplay::AplayOut::new("no-such-device");
+    let e = out.play(&[0; 160], 16_000).expect_err("no such device");
+    assert_eq!(e.kind(), motcua_device::ErrorKind::Hardware, "{e}");
+    assert!(e.to_string().contains("no-such-device"), "{e}");
+}
+
+#[test]
+fn a_stuck_playback_is_killed_by_the_watchdog() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let fake = dir.path().join("aplay");
+    // A "device" that never finishes and never reads its input.
+    std::fs::write(&fake, "#!/bin/sh\nexec sleep 30\n").expect("script");
+    std::process::Command::new("chmod").arg("+x").arg(&fake).status().expect("chmod");
+    let mut out = motcua_voice::aplay::AplayOut {
+        program: fake,
+        device: "default".into(),
+        margin: std::time::Duration::from_millis(300),
+    };
+    let t = std::time::Instant::now();
+    // 0.1 s of audio: the watchdog allows 0.1 s + 0.3 s, far less than the fake's 30 s.
+    let e = out.play(&[0; 1_600], 16_000).expect_err("stuck");
+    assert_eq!(e.kind(), motcua_device::ErrorKind::Timeout, "{e}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(5), "killed late: {:?}", t.elapsed());
+}

@@ -26,6 +26,9 @@ pub struct DisplayOptions {
     pub portrait: bool,
     /// Office time zone for the clock.
     pub timezone: String,
+    /// ALSA device for announcements (`default`, `plughw:1,0`, `null`), or `sim` for the
+    /// simulated output.
+    pub audio_device: String,
 }
 
 /// Copy the model into the view.
@@ -75,8 +78,7 @@ fn set_clock(ui: &DisplayWindow, tz: &jiff::tz::TimeZone) {
     a.set_date_text(now.strftime("%d/%m/%Y").to_string().into());
 }
 
-/// Say calls one after another on a thread of their own. Until the ALSA output lands, the
-/// simulated audio-out twin receives the PCM (the voice pipeline runs for real).
+/// Say calls one after another on a thread of their own, through `out`.
 fn spawn_announcer(
     tz: jiff::tz::TimeZone,
     mut out: Box<dyn motcua_device::audio::AudioOut>,
@@ -102,10 +104,18 @@ fn spawn_announcer(
                         let minute = jiff::Timestamp::now().to_zoned(tz.clone());
                         let minute = u16::try_from(minute.hour()).unwrap_or(0) * 60
                             + u16::try_from(minute.minute()).unwrap_or(0);
-                        if let Err(e) = player.play(&announcement, minute, out.as_mut()) {
-                            tracing::warn!(error = %e, number = %announcement.number, "announcement failed");
+                        match player.play(&announcement, minute, out.as_mut()) {
+                            Ok(_) => queue.handle_finished(id),
+                            // The device hung and its player was killed: let the queue's
+                            // watchdog policy decide (replay once, then move on).
+                            Err(motcua_voice::Error::Device(e)) if e.kind() == motcua_device::ErrorKind::Timeout => {
+                                queue.handle_timeout(Duration::MAX);
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, number = %announcement.number, "announcement failed");
+                                queue.handle_finished(id);
+                            }
                         }
-                        queue.handle_finished(id);
                     }
                     Event::Stuck { id } => tracing::warn!(id, "announcement stuck; audio restarted"),
                     Event::Lagging(n) => tracing::warn!(waiting = n, "announcements are lagging behind the calls"),
@@ -135,8 +145,11 @@ pub fn run_display(opts: DisplayOptions) -> Result<()> {
         });
     }
     let weak = ui.as_weak();
-    // Until the ALSA output lands, the simulated audio-out twin receives the PCM.
-    let out = Box::new(motcua_device::sim::SimAudioOut::new());
+    let out: Box<dyn motcua_device::audio::AudioOut> = if opts.audio_device == "sim" {
+        Box::new(motcua_device::sim::SimAudioOut::new())
+    } else {
+        Box::new(motcua_voice::aplay::AplayOut::new(&opts.audio_device))
+    };
     spawn_pipeline(&opts, tz, out, move |m| {
         let m = m.clone();
         // Err: the window is gone, stop the feed.
