@@ -228,6 +228,7 @@ pub fn run_announce(rounds: usize) -> Result<()> {
         portrait: false,
         timezone: "Asia/Ho_Chi_Minh".into(),
         audio_device: "sim".into(),
+        voice: crate::display::VoiceOptions::default(),
     };
     crate::display::spawn_pipeline(&opts, hub.config().tz(), Box::new(StampingOut { tx: stamp_tx }), move |m| {
         if m.connected {

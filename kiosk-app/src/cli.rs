@@ -118,6 +118,18 @@ struct DisplayArgs {
     /// ALSA device for the voice (`default`, `plughw:1,0`, `null` for silence), or `sim`.
     #[arg(long, default_value = "default")]
     audio_device: String,
+    /// Announcement wording; `{number}` and `{counter}` are filled in.
+    #[arg(long, default_value = motcua_voice::wording::DEFAULT_TEMPLATE)]
+    wording: String,
+    /// espeak-ng voice: vi (Northern), vi-vn-x-central, vi-vn-x-south.
+    #[arg(long, default_value = "vi")]
+    voice: String,
+    /// Directory of recorded clips (layout in drivers/voice/README.md).
+    #[arg(long)]
+    clips: Option<PathBuf>,
+    /// Volume by time of day, e.g. "07:30=80,11:30=40,13:30=80,17:00=0".
+    #[arg(long, default_value = "")]
+    volume_schedule: String,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -148,6 +160,12 @@ pub fn main() -> Result<()> {
                 portrait: a.portrait,
                 timezone: a.timezone,
                 audio_device: a.audio_device,
+                voice: crate::display::VoiceOptions {
+                    wording: a.wording,
+                    espeak_voice: a.voice,
+                    clips: a.clips,
+                    volume_schedule: a.volume_schedule,
+                },
             })
         }
         Some(Cmd::Bench { which: BenchCmd::Issue { clients, tickets, dir } }) => {

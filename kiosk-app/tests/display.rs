@@ -68,6 +68,18 @@ fn display_feed_follows_the_hub_and_reports_a_dropped_link() {
 }
 
 #[test]
+fn voice_options_are_checked_before_the_display_starts() {
+    use motcua_kiosk_app::display::VoiceOptions;
+    let ok = VoiceOptions { volume_schedule: "07:30=80, 11:30=40".into(), ..VoiceOptions::default() };
+    let p = ok.player().expect("valid options");
+    assert_eq!(p.schedule.volume_at(12 * 60), 40);
+    let no_number = VoiceOptions { wording: "Mời đến quầy {counter}".into(), ..VoiceOptions::default() };
+    assert!(no_number.player().is_err());
+    let bad_volume = VoiceOptions { volume_schedule: "07:30=loud".into(), ..VoiceOptions::default() };
+    assert!(bad_volume.player().is_err());
+}
+
+#[test]
 fn display_screen_renders_calls_and_the_disconnected_banner() {
     use motcua_hub::api::*;
     let mut m = DisplayModel::default();

@@ -29,6 +29,57 @@ pub struct DisplayOptions {
     /// ALSA device for announcements (`default`, `plughw:1,0`, `null`), or `sim` for the
     /// simulated output.
     pub audio_device: String,
+    /// How announcements sound.
+    pub voice: VoiceOptions,
+}
+
+/// How announcements sound.
+#[derive(Debug, Clone)]
+pub struct VoiceOptions {
+    /// Wording template with `{number}` and `{counter}`.
+    pub wording: String,
+    /// espeak-ng voice: `vi` (Northern), `vi-vn-x-central`, `vi-vn-x-south`.
+    pub espeak_voice: String,
+    /// Directory of recorded clips (README of motcua-voice); espeak-ng when absent or incomplete.
+    pub clips: Option<std::path::PathBuf>,
+    /// Volume schedule, e.g. `07:30=80,11:30=40,13:30=80,17:00=0`; empty for 100 % all day.
+    pub volume_schedule: String,
+}
+
+impl Default for VoiceOptions {
+    fn default() -> Self {
+        Self {
+            wording: motcua_voice::wording::DEFAULT_TEMPLATE.to_owned(),
+            espeak_voice: "vi".to_owned(),
+            clips: None,
+            volume_schedule: String::new(),
+        }
+    }
+}
+
+impl VoiceOptions {
+    /// The player these options describe, or what is wrong with them.
+    pub fn player(&self) -> Result<motcua_voice::player::Player> {
+        let wording = motcua_voice::Wording::new(&self.wording, true)
+            .with_context(|| format!("wording {:?} must contain {{number}}", self.wording))?;
+        let entries: Vec<(&str, u8)> = self
+            .volume_schedule
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                let (t, v) = e.split_once('=').with_context(|| format!("volume entry {e:?}: use HH:MM=PERCENT"))?;
+                Ok((t, v.trim().parse::<u8>().with_context(|| format!("volume entry {e:?}: bad percent"))?))
+            })
+            .collect::<Result<_>>()?;
+        let schedule = motcua_voice::schedule::VolumeSchedule::new(&entries).map_err(anyhow::Error::msg)?;
+        Ok(motcua_voice::player::Player {
+            wording,
+            clips: self.clips.as_deref().map(motcua_voice::voice::ClipVoice::new),
+            espeak: motcua_voice::voice::EspeakVoice { voice: self.espeak_voice.clone(), ..Default::default() },
+            schedule,
+        })
+    }
 }
 
 /// Copy the model into the view.
@@ -81,18 +132,13 @@ fn set_clock(ui: &DisplayWindow, tz: &jiff::tz::TimeZone) {
 /// Say calls one after another on a thread of their own, through `out`.
 fn spawn_announcer(
     tz: jiff::tz::TimeZone,
+    mut player: motcua_voice::player::Player,
     mut out: Box<dyn motcua_device::audio::AudioOut>,
 ) -> Result<mpsc::Sender<CallAnnouncement>> {
     use motcua_voice::announcer::Event;
     use motcua_voice::{Announcement, Announcer, Kind};
     let (tx, rx) = mpsc::channel::<CallAnnouncement>();
     std::thread::Builder::new().name("announcer".into()).spawn(move || {
-        let mut player = motcua_voice::player::Player {
-            wording: motcua_voice::Wording::default(),
-            clips: None,
-            espeak: motcua_voice::voice::EspeakVoice::default(),
-            schedule: motcua_voice::schedule::VolumeSchedule::default(),
-        };
         let mut queue = Announcer::new(20, Duration::from_secs(10));
         let origin = Instant::now();
         while let Ok(c) = rx.recv() {
@@ -167,7 +213,7 @@ pub fn spawn_pipeline(
     out: Box<dyn motcua_device::audio::AudioOut>,
     mut on_change: impl FnMut(&DisplayModel) -> bool + Send + 'static,
 ) -> Result<()> {
-    let say = spawn_announcer(tz, out)?;
+    let say = spawn_announcer(tz, opts.voice.player()?, out)?;
     let (url, token) = (opts.hub_url.clone(), opts.token.clone());
     std::thread::Builder::new().name("display-feed".into()).spawn(move || {
         let mut model = DisplayModel::default();
