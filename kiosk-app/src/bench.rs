@@ -229,6 +229,7 @@ pub fn run_announce(rounds: usize) -> Result<()> {
         timezone: "Asia/Ho_Chi_Minh".into(),
         audio_device: "sim".into(),
         voice: crate::display::VoiceOptions::default(),
+        windowed: true,
     };
     crate::display::spawn_pipeline(&opts, hub.config().tz(), Box::new(StampingOut { tx: stamp_tx }), move |m| {
         if m.connected {

@@ -130,6 +130,9 @@ struct DisplayArgs {
     /// Volume by time of day, e.g. "07:30=80,11:30=40,13:30=80,17:00=0".
     #[arg(long, default_value = "")]
     volume_schedule: String,
+    /// A window instead of full screen.
+    #[arg(long)]
+    windowed: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -166,6 +169,7 @@ pub fn main() -> Result<()> {
                     clips: a.clips,
                     volume_schedule: a.volume_schedule,
                 },
+                windowed: a.windowed,
             })
         }
         Some(Cmd::Bench { which: BenchCmd::Issue { clients, tickets, dir } }) => {

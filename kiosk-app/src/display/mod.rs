@@ -31,6 +31,8 @@ pub struct DisplayOptions {
     pub audio_device: String,
     /// How announcements sound.
     pub voice: VoiceOptions,
+    /// A window instead of full screen (for trying it on a desktop).
+    pub windowed: bool,
 }
 
 /// How announcements sound.
@@ -177,6 +179,8 @@ pub fn run_display(opts: DisplayOptions) -> Result<()> {
     let ui = DisplayWindow::new().context("creating the display window (is there a display?)")?;
     let (w, h) = if opts.portrait { (1080.0, 1920.0) } else { (1920.0, 1080.0) };
     ui.window().set_size(slint::LogicalSize::new(w, h));
+    // A hall display has nothing else on its screen.
+    ui.window().set_fullscreen(!opts.windowed);
     ui.global::<DisplayAdapter>().set_portrait(opts.portrait);
     let tz = jiff::tz::TimeZone::get(&opts.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     set_clock(&ui, &tz);

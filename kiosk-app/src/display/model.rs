@@ -134,6 +134,12 @@ impl DisplayModel {
                 self.calls.retain(|c| c.number != number);
                 None
             }
+            // A no-show is no longer being called: take it off the board.
+            "ticket_skipped" => {
+                let number = s("number")?;
+                self.calls.retain(|c| c.number != number);
+                None
+            }
             "ticket_called" | "ticket_recalled" => {
                 let number = s("number")?;
                 let counter = counter?;
@@ -142,7 +148,8 @@ impl DisplayModel {
                     let field = self.field_of_number(&number);
                     self.bump(field, -1);
                 }
-                self.calls.retain(|c| !(c.number == number && c.counter == counter));
+                // One line per counter: its latest call.
+                self.calls.retain(|c| c.counter != counter && c.number != number);
                 self.calls.push_front(CallEntry {
                     number: number.clone(),
                     counter,
@@ -210,9 +217,15 @@ mod tests {
         assert!(r.is_some_and(|r| r.recall));
         assert_eq!(m.calls.len(), 1, "a recall moves the call to the top, not a second row");
         assert_eq!(m.fields["ho-tich"].waiting, 1, "a recall does not change the waiting count");
-        m.apply_event(&ev(7, "ticket_issued", serde_json::json!({"ticket": {"field_id": "dat-dai"}})));
+        m.apply_event(&ev(9, "ticket_called", serde_json::json!({"number": "B001", "counter": 3})));
+        m.apply_event(&ev(10, "ticket_called", serde_json::json!({"number": "A002", "counter": 2})));
+        let board: Vec<(&str, u32)> = m.calls.iter().map(|c| (c.number.as_str(), c.counter)).collect();
+        assert_eq!(board, [("A002", 2), ("B001", 3)], "the latest call per counter, newest first");
+        m.apply_event(&ev(11, "ticket_skipped", serde_json::json!({"number": "B001", "counter": 3})));
+        assert_eq!(m.calls.len(), 1, "a no-show leaves the board");
+        m.apply_event(&ev(12, "ticket_issued", serde_json::json!({"ticket": {"field_id": "dat-dai"}})));
         assert_eq!(m.fields["dat-dai"].waiting, 1);
-        m.apply_event(&ev(8, "day_started", serde_json::json!({})));
+        m.apply_event(&ev(13, "day_started", serde_json::json!({})));
         assert!(m.calls.is_empty());
     }
 
