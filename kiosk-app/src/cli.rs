@@ -38,8 +38,40 @@ enum Cmd {
         #[command(subcommand)]
         which: BenchCmd,
     },
+    /// Check the devices and the queue database and say what to do about any problem.
+    Doctor {
+        /// Check the simulated twin of every device family.
+        #[arg(long)]
+        simulate: bool,
+        /// Disconnect a simulated device first (printer, reader, scanner, keypad, camera,
+        /// microphone, audio); repeatable.
+        #[arg(long)]
+        unplug: Vec<String>,
+        /// Also print a test ticket.
+        #[arg(long)]
+        print_test: bool,
+        /// The hub's data directory to check.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Print the hub's OpenAPI document.
     Openapi,
+    /// Print a test page (every Vietnamese letter, each strategy) and report the printer's status;
+    /// with --output, write the bytes to a file instead.
+    PrintTest {
+        /// Printer profile (epson-tm-t20, generic-58, generic-80, kiosk-80).
+        #[arg(long, default_value = "generic-80")]
+        profile: String,
+        /// The standard sample ticket instead of the test page.
+        #[arg(long)]
+        ticket: bool,
+        /// Write the bytes to this file (no printer).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// The printer: a /dev/usb/lp* path or tcp://host:9100.
+        #[arg(long)]
+        device: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +87,12 @@ enum BenchCmd {
         /// Directory on the disk to measure (default: the system temp dir).
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// Bytes, build time and link time of the standard ticket per printing strategy.
+    Ticket {
+        /// Builds to time per strategy (the median is reported).
+        #[arg(long, default_value_t = 101)]
+        rounds: usize,
     },
     /// From an officer's call-next to the first audio sample of the announcement.
     Announce {
@@ -176,6 +214,15 @@ pub fn main() -> Result<()> {
             crate::bench::run_issue(&crate::bench::IssueBench { clients, tickets, dir })
         }
         Some(Cmd::Bench { which: BenchCmd::Announce { rounds } }) => crate::bench::run_announce(rounds),
+        Some(Cmd::Bench { which: BenchCmd::Ticket { rounds } }) => crate::printcmd::run_bench_ticket(rounds),
+        Some(Cmd::PrintTest { profile, ticket, output, device }) => {
+            crate::printcmd::run_print_test(&profile, ticket, output.as_deref(), device.as_deref())
+        }
+        Some(Cmd::Doctor { simulate, unplug, print_test, data_dir }) => {
+            let checks =
+                crate::doctor::run_checks(&crate::doctor::DoctorOptions { simulate, unplug, print_test, data_dir });
+            std::process::exit(crate::doctor::report(&checks));
+        }
         Some(Cmd::Openapi) => {
             println!("{}", motcua_hub::server::openapi_json());
             Ok(())

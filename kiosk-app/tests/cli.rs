@@ -120,3 +120,28 @@ fn hub_role_tells_systemd_it_is_ready_and_feeds_the_watchdog() {
     assert_eq!(got.first().map(String::as_str), Some("READY=1"), "{got:?}");
     assert!(got[1..].iter().all(|m| m == "WATCHDOG=1") && got.len() == 3, "{got:?}");
 }
+
+#[test]
+fn doctor_with_all_simulated_devices_passes_and_an_unplugged_one_fails_with_advice() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ok = motcua().args(["doctor", "--simulate", "--data-dir"]).arg(dir.path()).output().expect("run");
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert_eq!(ok.status.code(), Some(0), "{text}");
+    for device in [
+        "Máy in phiếu",
+        "Đầu đọc thẻ CCCD",
+        "Máy quét mã",
+        "Bàn phím đánh giá",
+        "Camera quầy",
+        "Micro quầy",
+        "Loa gọi số",
+        "Cơ sở dữ liệu hàng đợi",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with("[ OK ]") && l.contains(device)), "{device} not OK:\n{text}");
+    }
+    let bad = motcua().args(["doctor", "--simulate", "--unplug", "keypad"]).output().expect("run");
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("[ LỖI ]") && l.contains("Bàn phím đánh giá")), "{text}");
+    assert!(text.contains("Kiểm tra cáp của bàn phím đánh giá"), "{text}");
+}

@@ -1,0 +1,310 @@
+//! `motcua print-test` and `motcua bench ticket`: the ESC/POS driver from the command line.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use motcua_device::printer::{PaperLevel, PrinterStatus};
+use motcua_device::ticket::{Align, PaperWidth, TextStyle, TicketData, TicketDoc, nfc, queue_ticket};
+use motcua_escpos::transport::ByteTransport;
+use motcua_escpos::transport::lp::LpTransport;
+use motcua_escpos::transport::tcp::TcpTransport;
+use motcua_escpos::{EscposPrinter, Profile, Strategy, encode};
+
+/// The standard sample ticket of issue 4 (fixed id, so its bytes are reproducible).
+pub fn sample_data() -> TicketData {
+    TicketData {
+        office_name: "UBND phường Bến Nghé".to_owned(),
+        field_name: "Hộ tịch – Chứng thực".to_owned(),
+        number: "A023".to_owned(),
+        priority: Some("Người cao tuổi".to_owned()),
+        people_ahead: 4,
+        wait: Some((10, 20)),
+        counters: vec![1, 2],
+        issued_at: "08:46 23/11/2026".to_owned(),
+        ticket_id: "0193a4f2-7c1e-7b3a-9d4e-2f6a8b1c0d23".to_owned(),
+    }
+}
+
+/// The standard sample ticket laid out for `paper`.
+pub fn sample_ticket(paper: PaperWidth) -> TicketDoc {
+    queue_ticket(&sample_data(), paper)
+}
+
+fn profile(name: &str) -> Result<Profile> {
+    Profile::by_name(name).with_context(|| {
+        let names: Vec<String> = Profile::builtin().into_iter().map(|p| p.name).collect();
+        format!("unknown printer profile {name:?}; built in: {}", names.join(", "))
+    })
+}
+
+/// Writes the exact bytes of the sample ticket for `profile_name` to `output`.
+pub fn write_sample_ticket(profile_name: &str, output: &Path) -> Result<usize> {
+    let profile = profile(profile_name)?;
+    let job = encode(&sample_ticket(profile.paper), &profile, Strategy::Auto)?;
+    std::fs::write(output, &job.bytes).with_context(|| format!("writing {}", output.display()))?;
+    Ok(job.bytes.len())
+}
+
+/// Every Vietnamese letter (12 vowels × 6 tones, both cases, and Đ/đ).
+pub fn vietnamese_letters() -> (String, String) {
+    let tones = ["", "\u{300}", "\u{301}", "\u{309}", "\u{303}", "\u{323}"];
+    let mut lower = String::new();
+    for base in "aăâeêioôơuưy".chars() {
+        for t in tones {
+            lower.push_str(&nfc(&format!("{base}{t}")));
+        }
+        lower.push(' ');
+    }
+    lower.push('đ');
+    (lower.to_uppercase(), lower)
+}
+
+/// The test page for one strategy.
+pub fn test_page(paper: PaperWidth, strategy: Strategy) -> TicketDoc {
+    let (upper, lower) = vietnamese_letters();
+    let mut doc = TicketDoc::new(paper);
+    let head = TextStyle::PLAIN.with_bold(true).with_align(Align::Center);
+    doc.push_text(&format!("motcua print-test: {strategy:?}"), head);
+    doc.push_text(&upper, TextStyle::PLAIN);
+    doc.push_text(&lower, TextStyle::PLAIN);
+    doc.push_text("Tiếng Việt: Số thứ tự A023", TextStyle::PLAIN.with_bold(true));
+    doc.push_qr("https://motcua.example.gov.vn/print-test", 4);
+    doc.push(motcua_device::ticket::Block::Feed { lines: 3 });
+    doc.push(motcua_device::ticket::Block::Cut);
+    doc
+}
+
+/// A printer status in plain words.
+pub fn describe(status: &PrinterStatus) -> String {
+    let mut parts = vec![if status.online { "online" } else { "OFFLINE" }.to_owned()];
+    parts.push(
+        match status.paper {
+            PaperLevel::Ok => "paper ok",
+            PaperLevel::NearEnd => "paper NEAR END (change the roll soon)",
+            PaperLevel::Out => "paper OUT",
+        }
+        .to_owned(),
+    );
+    if status.cover_open {
+        parts.push("cover OPEN".to_owned());
+    }
+    if status.cutter_error {
+        parts.push("cutter ERROR".to_owned());
+    }
+    parts.join(", ")
+}
+
+fn run_test_page<T: ByteTransport + Send>(mut printer: EscposPrinter<T>) -> Result<()> {
+    use motcua_device::printer::Printer;
+    let status = printer.status().context("the printer did not answer a status request")?;
+    println!("status before: {}", describe(&status));
+    let paper = printer.profile().paper;
+    let mut failed = 0;
+    for strategy in [Strategy::CodePage, Strategy::Glyphs, Strategy::Raster] {
+        let job = match encode(&test_page(paper, strategy), printer.profile(), strategy) {
+            Ok(job) => job,
+            Err(e) => {
+                println!("{strategy:?}: skipped, this profile cannot print it that way ({e})");
+                continue;
+            }
+        };
+        match printer.print_bytes(&job.bytes) {
+            Ok(out) => println!("{strategy:?}: printed and confirmed ({} bytes)", out.bytes_sent),
+            Err(e) => {
+                failed += 1;
+                println!("{strategy:?}: NOT confirmed: {e}");
+            }
+        }
+    }
+    if let Ok(status) = printer.status() {
+        println!("status after: {}", describe(&status));
+    }
+    if failed > 0 {
+        bail!("{failed} test page(s) not confirmed");
+    }
+    Ok(())
+}
+
+/// `motcua print-test`.
+pub fn run_print_test(profile_name: &str, ticket: bool, output: Option<&Path>, device: Option<&str>) -> Result<()> {
+    match (output, device) {
+        (Some(out), _) => {
+            let profile = profile(profile_name)?;
+            let bytes = if ticket {
+                write_sample_ticket(profile_name, out)?
+            } else {
+                let mut all = Vec::new();
+                for s in [Strategy::CodePage, Strategy::Glyphs, Strategy::Raster] {
+                    if let Ok(job) = encode(&test_page(profile.paper, s), &profile, s) {
+                        all.extend_from_slice(&job.bytes);
+                    }
+                }
+                std::fs::write(out, &all).with_context(|| format!("writing {}", out.display()))?;
+                all.len()
+            };
+            println!("wrote {bytes} bytes for profile {profile_name} to {}", out.display());
+            Ok(())
+        }
+        (None, Some(dev)) => {
+            let profile = profile(profile_name)?;
+            if ticket {
+                println!("printing the sample ticket instead of the test page");
+            }
+            if let Some(addr) = dev.strip_prefix("tcp://") {
+                let t = TcpTransport::connect(addr, Duration::from_secs(3))
+                    .with_context(|| format!("connecting to {addr}"))?;
+                run_test_page(EscposPrinter::new(t, profile))
+            } else {
+                let t = LpTransport::open(dev).with_context(|| format!("opening {dev}"))?;
+                run_test_page(EscposPrinter::new(t, profile))
+            }
+        }
+        (None, None) => bail!("give --device PATH|tcp://host:9100, or --output FILE"),
+    }
+}
+
+/// One row of `motcua bench ticket`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchRow {
+    /// Strategy name.
+    pub strategy: &'static str,
+    /// Profile used.
+    pub profile: String,
+    /// Bytes of the job.
+    pub bytes: usize,
+    /// Median build time in ms.
+    pub build_ms: f64,
+    /// Bytes of `ESC &` glyph downloads (part of `bytes`).
+    pub download_bytes: usize,
+    /// Glyphs downloaded.
+    pub glyphs: usize,
+}
+
+/// Builds the sample ticket `rounds` times per strategy.
+pub fn bench_rows(rounds: usize) -> Result<Vec<BenchRow>> {
+    let cases = [
+        ("glyph", "generic-80", Strategy::Glyphs),
+        ("raster", "generic-80", Strategy::Raster),
+        ("codepage", "epson-tm-t20", Strategy::CodePage),
+    ];
+    let mut rows = Vec::new();
+    for (name, prof, strategy) in cases {
+        let profile = profile(prof)?;
+        let doc = sample_ticket(profile.paper);
+        let mut times = Vec::with_capacity(rounds);
+        let mut last = None;
+        for _ in 0..rounds.max(1) {
+            let t = Instant::now();
+            let job = encode(&doc, &profile, strategy)?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            last = Some(job);
+        }
+        let (bytes, download_bytes, glyphs) =
+            last.map_or((0, 0, 0), |j| (j.bytes.len(), j.download_bytes, j.glyphs_downloaded));
+        times.sort_by(f64::total_cmp);
+        let build_ms = times.get(times.len() / 2).copied().unwrap_or(0.0);
+        rows.push(BenchRow { strategy: name, profile: prof.to_owned(), bytes, build_ms, download_bytes, glyphs });
+    }
+    Ok(rows)
+}
+
+/// The JSON summary line of `motcua bench ticket`.
+pub fn bench_json(rows: &[BenchRow]) -> serde_json::Value {
+    let get = |s: &str| rows.iter().find(|r| r.strategy == s);
+    serde_json::json!({
+        "glyph_bytes": get("glyph").map_or(0, |r| r.bytes),
+        "raster_bytes": get("raster").map_or(0, |r| r.bytes),
+        "codepage_bytes": get("codepage").map_or(0, |r| r.bytes),
+        "build_ms": get("glyph").map_or(0.0, |r| (r.build_ms * 1000.0).round() / 1000.0),
+    })
+}
+
+/// `motcua bench ticket`.
+pub fn run_bench_ticket(rounds: usize) -> Result<()> {
+    let rows = bench_rows(rounds)?;
+    println!("motcua bench ticket — standard sample ticket (80 mm), median of {rounds} builds");
+    println!(
+        "{:<10} {:<14} {:>8} {:>10} {:>10} {:>10}",
+        "strategy", "profile", "bytes", "build ms", "s @9600", "s @115200"
+    );
+    for r in &rows {
+        println!(
+            "{:<10} {:<14} {:>8} {:>10.3} {:>10.3} {:>10.3}",
+            r.strategy,
+            r.profile,
+            r.bytes,
+            r.build_ms,
+            r.bytes as f64 / 960.0,
+            r.bytes as f64 / 11_520.0
+        );
+    }
+    let glyph = rows.iter().find(|r| r.strategy == "glyph").map_or(0, |r| r.bytes);
+    if let Some(r) = rows.iter().find(|r| r.strategy == "glyph") {
+        println!(
+            "glyph path: {} bytes of ESC & downloads for {} glyphs + {} bytes of text, QR and cut",
+            r.download_bytes,
+            r.glyphs,
+            r.bytes - r.download_bytes
+        );
+    }
+    println!(
+        "goal <= 1550 glyph bytes: {} ({glyph}; the template's English lines are part of the ticket)",
+        if glyph <= 1550 { "met" } else { "NOT met" }
+    );
+    println!("{}", bench_json(&rows));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_ticket_file_is_the_encoder_output() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("t.bin");
+        for name in ["generic-80", "generic-58", "epson-tm-t20", "kiosk-80"] {
+            let n = write_sample_ticket(name, &out).expect("write");
+            let p = Profile::by_name(name).expect("profile");
+            let job = encode(&sample_ticket(p.paper), &p, Strategy::Auto).expect("encode");
+            assert_eq!(std::fs::read(&out).expect("read"), job.bytes);
+            assert_eq!(n, job.bytes.len());
+        }
+        assert!(write_sample_ticket("no-such", &out).is_err());
+    }
+
+    #[test]
+    fn test_page_has_every_letter_and_prints_with_glyphs() {
+        let (upper, lower) = vietnamese_letters();
+        assert_eq!(lower.chars().filter(|c| !c.is_whitespace()).count(), 73);
+        assert!(upper.contains('Ậ') && lower.contains('ự') && lower.contains('đ'));
+        let p = Profile::by_name("generic-80").expect("profile");
+        let job = encode(&test_page(p.paper, Strategy::Glyphs), &p, Strategy::Glyphs).expect("encode");
+        let mut vp = motcua_escpos::virtual_printer::VirtualPrinter::new(p);
+        vp.feed(&job.bytes);
+        let text: String = vp.texts().concat();
+        for c in lower.chars().chain(upper.chars()).filter(|c| !c.is_whitespace()) {
+            assert!(text.contains(c), "{c} missing");
+        }
+    }
+
+    #[test]
+    fn bench_json_has_exactly_the_keys() {
+        let rows = bench_rows(1).expect("bench");
+        let json = bench_json(&rows);
+        let keys: Vec<&String> = json.as_object().expect("object").keys().collect();
+        assert_eq!(keys.len(), 4);
+        for k in ["glyph_bytes", "raster_bytes", "codepage_bytes", "build_ms"] {
+            assert!(json.get(k).is_some(), "{k}");
+        }
+        assert!(json["glyph_bytes"].as_u64().unwrap_or(0) > 0);
+    }
+
+    #[test]
+    fn status_in_plain_words() {
+        assert_eq!(describe(&PrinterStatus::READY), "online, paper ok");
+        let bad = PrinterStatus { online: false, paper: PaperLevel::Out, cover_open: true, cutter_error: false };
+        assert_eq!(describe(&bad), "OFFLINE, paper OUT, cover OPEN");
+    }
+}
