@@ -66,7 +66,7 @@ fn check(what: &str, result: Result<String, (Status, String, String)>) -> Check 
 }
 
 fn fail(detail: impl std::fmt::Display, advice: &str) -> (Status, String, String) {
-    (Status::Failed, detail.to_string(), advice.to_owned())
+    (Status::Failed, format!("không hoạt động / not working: {detail}"), advice.to_owned())
 }
 
 /// Run every check.
