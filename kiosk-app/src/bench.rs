@@ -267,3 +267,17 @@ pub fn run_announce(rounds: usize) -> Result<()> {
     );
     Ok(())
 }
+
+/// `motcua bench relay`: drain a backlog of `events` to the loopback reference central, counting
+/// lost and duplicated events at the receiver.
+pub fn run_relay(events: u64) -> Result<()> {
+    let f = motcua_central::bench_relay(events).map_err(|e| anyhow::anyhow!("bench relay: {e}"))?;
+    println!("motcua bench relay — {events} events from the outbox to the loopback reference central");
+    println!("{:<24} {:>12}", "figure", "value");
+    println!("{:<24} {:>12}", "events", f.events);
+    println!("{:<24} {:>12.0}", "events per second", f.events_per_s);
+    println!("{:<24} {:>12}", "lost", f.lost);
+    println!("{:<24} {:>12}", "duplicates", f.duplicates);
+    println!("{}", serde_json::to_string(&f)?);
+    Ok(())
+}

@@ -54,6 +54,21 @@ enum Cmd {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// The reference central system (provincial side): event intake, dossier status.
+    Central {
+        /// Listen address.
+        #[arg(long, default_value = "127.0.0.1:8800")]
+        listen: SocketAddr,
+        /// Database file.
+        #[arg(long, default_value = "central.db")]
+        db: PathBuf,
+        /// A device allowed to send: DEVICE_ID=HEX_KEY (repeatable).
+        #[arg(long = "device", value_name = "ID=HEXKEY")]
+        devices: Vec<String>,
+        /// Misbehave for tests: none, down, slow:MS, 5xx, reset, malformed, partial, skew:SECS.
+        #[arg(long, default_value = "none")]
+        fault: String,
+    },
     /// Print the hub's OpenAPI document.
     Openapi,
     /// Print a test page (every Vietnamese letter, each strategy) and report the printer's status;
@@ -68,7 +83,7 @@ enum Cmd {
         /// Write the bytes to this file (no printer).
         #[arg(long)]
         output: Option<PathBuf>,
-        /// The printer: a /dev/usb/lp* path or tcp://host:9100.
+        /// The printer: a /dev/usb/lp* path, tcp://host:9100, or serial:/dev/ttyUSB0@9600.
         #[arg(long)]
         device: Option<String>,
     },
@@ -94,6 +109,12 @@ enum BenchCmd {
         #[arg(long, default_value_t = 101)]
         rounds: usize,
     },
+    /// Drain a backlog of events to the loopback reference central.
+    Relay {
+        /// Events in the backlog.
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
+    },
     /// From an officer's call-next to the first audio sample of the announcement.
     Announce {
         /// Calls to time.
@@ -110,6 +131,29 @@ struct Common {
     /// Where the hub keeps its database. Default: /var/lib/motcua if writable, else ~/.local/share/motcua.
     #[arg(long, env = "MOTCUA_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// The provincial central system the relay delivers events to. Default: a reference central
+    /// in this process on loopback (`<data-dir>/central.db`).
+    #[arg(long, env = "MOTCUA_CENTRAL_URL")]
+    central_url: Option<String>,
+    /// This office box's device id at the central.
+    #[arg(long, env = "MOTCUA_CENTRAL_DEVICE", default_value = "hub")]
+    central_device: String,
+    /// Its HMAC key, hex.
+    #[arg(long, env = "MOTCUA_CENTRAL_KEY")]
+    central_key: Option<String>,
+}
+
+impl Common {
+    fn central_target(&self) -> Result<crate::uplink::CentralTarget> {
+        Ok(match &self.central_url {
+            None => crate::uplink::CentralTarget::Embedded,
+            Some(url) => {
+                let key = self.central_key.as_deref().context("--central-url needs --central-key (hex)")?;
+                let key = hex::decode(key.trim()).context("--central-key must be hex")?;
+                crate::uplink::CentralTarget::Remote { url: url.clone(), device_id: self.central_device.clone(), key }
+            }
+        })
+    }
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -223,6 +267,8 @@ pub fn main() -> Result<()> {
                 crate::doctor::run_checks(&crate::doctor::DoctorOptions { simulate, unplug, print_test, data_dir });
             std::process::exit(crate::doctor::report(&checks));
         }
+        Some(Cmd::Bench { which: BenchCmd::Relay { events } }) => crate::bench::run_relay(events),
+        Some(Cmd::Central { listen, db, devices, fault }) => run_central(listen, db, &devices, &fault),
         Some(Cmd::Openapi) => {
             println!("{}", motcua_hub::server::openapi_json());
             Ok(())
@@ -330,6 +376,7 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
         let hub = Hub::open(cfg, &dir.join("hub.db"), Arc::new(SystemClock))
             .with_context(|| format!("opening the hub database in {}", dir.display()))?;
         tracing::info!(db = %hub.db_path().display(), "embedded hub running");
+        crate::uplink::start(&rt, hub.db_path(), &dir, args.common.central_target()?)?;
         if !kcfg.hub.listen.is_empty() {
             let addr: SocketAddr = kcfg.hub.listen.parse().context("hub.listen")?;
             match rt.block_on(tokio::net::TcpListener::bind(addr)) {
@@ -408,12 +455,41 @@ fn ui_alive(timeout: std::time::Duration) -> bool {
     rx.recv_timeout(timeout).is_ok()
 }
 
+fn run_central(listen: SocketAddr, db: PathBuf, devices: &[String], fault: &str) -> Result<()> {
+    let mut creds = Vec::new();
+    for d in devices {
+        let (id, key) = d.split_once('=').with_context(|| format!("--device {d:?}: use ID=HEXKEY"))?;
+        let key = hex::decode(key).with_context(|| format!("--device {id}: key must be hex"))?;
+        creds.push(motcua_central::DeviceCred { device_id: id.to_owned(), office_id: "*".into(), key });
+    }
+    if creds.is_empty() {
+        tracing::warn!("no --device given: the central will refuse every signed request");
+    }
+    let fault = motcua_central::Fault::parse(fault).with_context(|| format!("--fault {fault:?} not understood"))?;
+    let server = motcua_central::CentralServer::open(motcua_central::CentralConfig::new(db, creds))
+        .map_err(|e| anyhow::anyhow!("opening the central: {e}"))?;
+    server.set_fault(fault);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+        println!("listening on http://{}", listener.local_addr()?);
+        server
+            .serve(listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("central: {e}"))
+    })
+}
+
 fn run_hub(args: HubArgs) -> Result<()> {
     let cfg = office_config(&args.common)?;
     let dir = data_dir(&args.common);
     let hub = Hub::open(cfg, &dir.join("hub.db"), Arc::new(SystemClock))
         .with_context(|| format!("opening the hub database in {}", dir.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let uplink = crate::uplink::start(&rt, hub.db_path(), &dir, args.common.central_target()?)?;
+    drop(uplink);
     rt.block_on(async {
         let listener =
             tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;

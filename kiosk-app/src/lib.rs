@@ -13,4 +13,5 @@ pub mod hubclient;
 pub mod printcmd;
 pub mod sdnotify;
 pub mod ui;
+pub mod uplink;
 pub mod window;

@@ -8,6 +8,7 @@ use motcua_device::printer::{PaperLevel, PrinterStatus};
 use motcua_device::ticket::{Align, PaperWidth, TextStyle, TicketData, TicketDoc, nfc, queue_ticket};
 use motcua_escpos::transport::ByteTransport;
 use motcua_escpos::transport::lp::LpTransport;
+use motcua_escpos::transport::serial::{FlowControl, SerialConfig, SerialTransport};
 use motcua_escpos::transport::tcp::TcpTransport;
 use motcua_escpos::{EscposPrinter, Profile, Strategy, encode};
 
@@ -126,6 +127,28 @@ fn run_test_page<T: ByteTransport + Send>(mut printer: EscposPrinter<T>) -> Resu
     Ok(())
 }
 
+/// A serial printer: `serial:PATH[@BAUD]`, or a `/dev/tty*` path (9600 baud). Flow control is
+/// RTS/CTS unless `serial:PATH@BAUD:none` or `:xonxoff` says otherwise.
+pub fn serial_device(dev: &str) -> Option<SerialConfig> {
+    let spec = match dev.strip_prefix("serial:") {
+        Some(rest) => rest,
+        None if dev.starts_with("/dev/tty") || dev.starts_with("/dev/serial/") => dev,
+        None => return None,
+    };
+    let (path, rest) = spec.split_once('@').unwrap_or((spec, ""));
+    let (baud, flow) = rest.split_once(':').unwrap_or((rest, ""));
+    let mut config = SerialConfig::new(path);
+    if let Ok(b) = baud.parse() {
+        config.baud = b;
+    }
+    config.flow_control = match flow {
+        "none" => FlowControl::None,
+        "xonxoff" => FlowControl::Software,
+        _ => FlowControl::Hardware,
+    };
+    Some(config)
+}
+
 /// `motcua print-test`.
 pub fn run_print_test(profile_name: &str, ticket: bool, output: Option<&Path>, device: Option<&str>) -> Result<()> {
     match (output, device) {
@@ -151,7 +174,10 @@ pub fn run_print_test(profile_name: &str, ticket: bool, output: Option<&Path>, d
             if ticket {
                 println!("printing the sample ticket instead of the test page");
             }
-            if let Some(addr) = dev.strip_prefix("tcp://") {
+            if let Some(serial) = serial_device(dev) {
+                let t = SerialTransport::open(&serial).with_context(|| format!("opening {}", serial.path))?;
+                run_test_page(EscposPrinter::new(t, profile))
+            } else if let Some(addr) = dev.strip_prefix("tcp://") {
                 let t = TcpTransport::connect(addr, Duration::from_secs(3))
                     .with_context(|| format!("connecting to {addr}"))?;
                 run_test_page(EscposPrinter::new(t, profile))
@@ -299,6 +325,46 @@ mod tests {
             assert!(json.get(k).is_some(), "{k}");
         }
         assert!(json["glyph_bytes"].as_u64().unwrap_or(0) > 0);
+    }
+
+    #[test]
+    fn print_test_on_a_tcp_printer_confirms_every_strategy() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = std::thread::spawn(move || {
+            let p = Profile::by_name("epson-tm-t20").expect("profile");
+            let mut vp = motcua_escpos::virtual_printer::VirtualPrinter::new(p);
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    vp.feed(&buf[..n]);
+                    let out = vp.take_output();
+                    if s.write_all(&out).is_err() {
+                        break;
+                    }
+                }
+            }
+            vp
+        });
+        run_print_test("epson-tm-t20", false, None, Some(&format!("tcp://{addr}"))).expect("print-test");
+        let vp = server.join().expect("server");
+        assert_eq!(vp.cuts(), 3, "one test page per strategy");
+        assert!(vp.texts().iter().any(|t| t.contains("Glyphs")));
+        assert!(vp.raster_bands() > 0);
+    }
+
+    #[test]
+    fn serial_device_specs() {
+        let c = serial_device("serial:/dev/ttyUSB0@115200:none").expect("serial");
+        assert_eq!((c.path.as_str(), c.baud, c.flow_control), ("/dev/ttyUSB0", 115_200, FlowControl::None));
+        let c = serial_device("/dev/ttyS0").expect("tty path");
+        assert_eq!((c.baud, c.flow_control), (9600, FlowControl::Hardware));
+        assert!(serial_device("/dev/usb/lp0").is_none());
+        assert!(serial_device("tcp://10.0.0.5:9100").is_none());
     }
 
     #[test]

@@ -83,6 +83,20 @@ fn hub_role_serves_the_lan_api() {
         assert_eq!(r.status(), 201);
         let t: serde_json::Value = r.body_mut().read_json().expect("json");
         assert_eq!(t["number"], "B001");
+        // With no central configured, the relay delivers to the embedded reference central and
+        // the outbox empties: day_started + ticket_issued arrive, once each.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let conn = rusqlite::Connection::open(dir.path().join("central.db")).expect("central db");
+            let n: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).unwrap_or(0);
+            let hub = rusqlite::Connection::open(dir.path().join("hub.db")).expect("hub db");
+            let left: i64 = hub.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).unwrap_or(-1);
+            if n == 2 && left == 0 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "central holds {n} events, outbox {left}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     });
     let _ = child.kill();
     let _ = child.wait();

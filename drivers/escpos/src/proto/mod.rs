@@ -1,8 +1,8 @@
 //! The sans-IO ESC/POS core: printer profiles and code tables, the ticket encoder, the
 //! status decoder, and the glyph rasteriser both the encoder and the virtual printer use.
 //!
-//! Nothing here does I/O; transports (USB printer class, `/dev/usb/lp*`, serial, TCP 9100)
-//! are a later step and only move the bytes this module produces and consumes.
+//! Nothing here does I/O; the transports in [`crate::transport`] (USB printer class,
+//! `/dev/usb/lp*`, serial, TCP 9100) only move the bytes this module produces and consumes.
 
 pub mod codepage;
 pub mod commands;
