@@ -29,6 +29,17 @@ use store::{Reply, Request};
 /// Capacity of the push channel; a subscriber that falls this far behind is told it lagged.
 const PUSH_CAPACITY: usize = 4096;
 
+/// A section another component (the relay, a device driver) adds to the hub's health page and
+/// Prometheus metrics. The hub crate does not depend on those components: they plug in here.
+pub trait HealthSource: Send + Sync + 'static {
+    /// Section title (Vietnamese / English).
+    fn title(&self) -> String;
+    /// Rows of the section: label and value, readable.
+    fn rows(&self) -> Vec<(String, String)>;
+    /// Gauges: metric name (`motcua_…`), help text, value.
+    fn metrics(&self) -> Vec<(String, String, f64)>;
+}
+
 /// Handle to a running hub. Cheap to clone; the writer thread stops when the last handle drops.
 #[derive(Clone)]
 pub struct Hub {
@@ -42,6 +53,7 @@ struct Inner {
     events: broadcast::Sender<EventEnvelope>,
     db_path: PathBuf,
     stats: Arc<store::WriterStats>,
+    health: RwLock<Vec<Arc<dyn HealthSource>>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -90,7 +102,17 @@ impl Hub {
                 }
             }
         })?;
-        Ok(Hub { inner: Arc::new(Inner { cfg, state, tx, events, db_path: db_path.to_path_buf(), stats }) })
+        Ok(Hub {
+            inner: Arc::new(Inner {
+                cfg,
+                state,
+                tx,
+                events,
+                db_path: db_path.to_path_buf(),
+                stats,
+                health: RwLock::new(Vec::new()),
+            }),
+        })
     }
 
     /// The configuration the hub runs with.
@@ -217,6 +239,16 @@ impl Hub {
                 })
                 .collect(),
         }
+    }
+
+    /// Add a section to the health page and metrics.
+    pub fn add_health_source(&self, source: Arc<dyn HealthSource>) {
+        self.inner.health.write().unwrap_or_else(|p| p.into_inner()).push(source);
+    }
+
+    /// The sections added so far.
+    pub fn health_sources(&self) -> Vec<Arc<dyn HealthSource>> {
+        self.inner.health.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Transactions committed and commands they carried since the hub started.

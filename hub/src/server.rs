@@ -272,6 +272,11 @@ async fn get_metrics(State(hub): State<Hub>) -> Response {
         "Commands carried by those transactions.",
         &[(String::new(), f.commands.to_string())],
     );
+    for source in hub.health_sources() {
+        for (name, help, value) in source.metrics() {
+            metric(&name, "gauge", &help, &[(String::new(), value.to_string())]);
+        }
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
@@ -304,6 +309,14 @@ async fn get_health_page(State(hub): State<Hub>) -> Response {
             c.current.as_ref().map(|t| esc(&t.number)).unwrap_or_default()
         ));
     }
+    let mut sections = String::new();
+    for source in hub.health_sources() {
+        sections.push_str(&format!("<h2>{}</h2><table>", esc(&source.title())));
+        for (label, value) in source.rows() {
+            sections.push_str(&format!("<tr><td>{}</td><td>{}</td></tr>", esc(&label), esc(&value)));
+        }
+        sections.push_str("</table>");
+    }
     let oldest = match (&f.oldest, f.oldest_age_secs) {
         (Some(o), Some(age)) => format!("{} ({} phút trước / min ago)", esc(o), age / 60),
         _ => "—".to_owned(),
@@ -314,6 +327,7 @@ async fn get_health_page(State(hub): State<Hub>) -> Response {
          <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.3em .8em}}</style>\
          </head><body><h1>{office}</h1>\
          <h2>Hàng đợi gửi về hệ thống tỉnh / Outbox</h2><p>Chưa gửi / undelivered: <b>{backlog}</b> — cũ nhất / oldest: {oldest}</p>\
+         {sections}\
          <h2>Lĩnh vực / Fields</h2><table><tr><th>Dãy số</th><th>Lĩnh vực</th><th>Đang chờ / waiting</th><th>Quầy mở / open counters</th></tr>{rows}</table>\
          <h2>Quầy / Counters</h2><table><tr><th>Quầy</th><th>Trạng thái / state</th><th>Đang phục vụ / current</th></tr>{counters}</table>\
          <p>Giao dịch đã ghi / commits: {commits}; lệnh / commands: {commands}. <a href=\"/metrics\">Prometheus</a> · <a href=\"/api/v1/openapi.json\">OpenAPI</a></p>\

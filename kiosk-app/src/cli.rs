@@ -69,6 +69,22 @@ enum Cmd {
         #[arg(long, default_value = "none")]
         fault: String,
     },
+    /// Check an endpoint that claims the central contract (auth, idempotency, ordering, error
+    /// shapes): for provincial integrators testing their adapter.
+    Conformance {
+        /// Base URL of the endpoint.
+        #[arg(long)]
+        url: String,
+        /// A device id the endpoint knows.
+        #[arg(long, default_value = "hub")]
+        device: String,
+        /// Its HMAC key, hex.
+        #[arg(long, env = "MOTCUA_CENTRAL_KEY")]
+        key: String,
+        /// An office this device may send events for.
+        #[arg(long, default_value = "000.00.12.H62")]
+        office: String,
+    },
     /// Print the hub's OpenAPI document.
     Openapi,
     /// Print a test page (every Vietnamese letter, each strategy) and report the printer's status;
@@ -269,6 +285,19 @@ pub fn main() -> Result<()> {
         }
         Some(Cmd::Bench { which: BenchCmd::Relay { events } }) => crate::bench::run_relay(events),
         Some(Cmd::Central { listen, db, devices, fault }) => run_central(listen, db, &devices, &fault),
+        Some(Cmd::Conformance { url, device, key, office }) => {
+            let key = hex::decode(key.trim()).context("--key must be hex")?;
+            let target =
+                motcua_central::conformance::ConformanceTarget { url, device_id: device, key, office_id: office };
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let results = rt.block_on(motcua_central::conformance::run_conformance(&target));
+            for r in &results {
+                println!("{} {:<28} {}", if r.ok { "[ OK ]" } else { "[FAIL]" }, r.name, r.detail);
+            }
+            let failed = results.iter().filter(|r| !r.ok).count();
+            println!("{} passed, {} failed", results.len() - failed, failed);
+            std::process::exit(i32::from(failed > 0));
+        }
         Some(Cmd::Openapi) => {
             println!("{}", motcua_hub::server::openapi_json());
             Ok(())
@@ -376,7 +405,8 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
         let hub = Hub::open(cfg, &dir.join("hub.db"), Arc::new(SystemClock))
             .with_context(|| format!("opening the hub database in {}", dir.display()))?;
         tracing::info!(db = %hub.db_path().display(), "embedded hub running");
-        crate::uplink::start(&rt, hub.db_path(), &dir, args.common.central_target()?)?;
+        let uplink = crate::uplink::start(&rt, hub.db_path(), &dir, args.common.central_target()?)?;
+        hub.add_health_source(Arc::new(crate::uplink::RelayHealth(uplink.metrics)));
         if !kcfg.hub.listen.is_empty() {
             let addr: SocketAddr = kcfg.hub.listen.parse().context("hub.listen")?;
             match rt.block_on(tokio::net::TcpListener::bind(addr)) {
@@ -489,7 +519,7 @@ fn run_hub(args: HubArgs) -> Result<()> {
         .with_context(|| format!("opening the hub database in {}", dir.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let uplink = crate::uplink::start(&rt, hub.db_path(), &dir, args.common.central_target()?)?;
-    drop(uplink);
+    hub.add_health_source(Arc::new(crate::uplink::RelayHealth(uplink.metrics)));
     rt.block_on(async {
         let listener =
             tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;

@@ -69,3 +69,71 @@ pub fn start(rt: &tokio::runtime::Runtime, hub_db: &Path, data_dir: &Path, targe
     });
     Ok(Uplink { metrics, embedded_central })
 }
+
+/// The relay's figures on the hub's health page and metrics.
+#[derive(Debug, Clone)]
+pub struct RelayHealth(pub MetricsHandle);
+
+impl motcua_hub::HealthSource for RelayHealth {
+    fn title(&self) -> String {
+        "Chuyển dữ liệu về hệ thống tỉnh / Relay to the provincial system".into()
+    }
+
+    fn rows(&self) -> Vec<(String, String)> {
+        let m = self.0.snapshot();
+        let mode = match m.mode {
+            motcua_relay::Mode::Online => "đang kết nối / online",
+            motcua_relay::Mode::BackingOff => "mất kết nối, đang thử lại / backing off",
+            motcua_relay::Mode::CatchingUp => "đang gửi bù / catching up",
+        };
+        let mut rows = vec![
+            ("Chế độ / Mode".into(), mode.into()),
+            ("Chưa gửi / Backlog".into(), m.backlog.to_string()),
+            (
+                "Cũ nhất / Oldest".into(),
+                m.oldest_undelivered_age_s.map_or("—".into(), |s| format!("{:.0} phút / min", s / 60.0)),
+            ),
+            ("Đã gửi / Delivered".into(), m.delivered.to_string()),
+            ("Bị từ chối (cách ly) / Quarantined".into(), m.quarantined.to_string()),
+            ("Thử lại / Retries".into(), m.retries.to_string()),
+            (
+                "Dung lượng / Disk".into(),
+                format!(
+                    "{} / {} MB{}",
+                    m.disk_bytes / 1_000_000,
+                    m.disk_limit_bytes / 1_000_000,
+                    if m.disk_alarm { " — SẮP ĐẦY / NEARLY FULL" } else { "" }
+                ),
+            ),
+        ];
+        if let Some(e) = m.last_error {
+            rows.push(("Lỗi gần nhất / Last error".into(), e));
+        }
+        rows
+    }
+
+    fn metrics(&self) -> Vec<(String, String, f64)> {
+        let m = self.0.snapshot();
+        let mode = match m.mode {
+            motcua_relay::Mode::Online => 0.0,
+            motcua_relay::Mode::BackingOff => 1.0,
+            motcua_relay::Mode::CatchingUp => 2.0,
+        };
+        vec![
+            ("motcua_relay_mode".into(), "0 online, 1 backing off, 2 catching up.".into(), mode),
+            ("motcua_relay_backlog".into(), "Events the relay has not delivered yet.".into(), m.backlog as f64),
+            (
+                "motcua_relay_oldest_undelivered_seconds".into(),
+                "Age of the oldest undelivered event.".into(),
+                m.oldest_undelivered_age_s.unwrap_or(0.0),
+            ),
+            ("motcua_relay_delivered".into(), "Events delivered since start.".into(), m.delivered as f64),
+            ("motcua_relay_quarantined".into(), "Events the central rejected.".into(), m.quarantined as f64),
+            (
+                "motcua_relay_disk_alarm".into(),
+                "1 when the outbox nears its disk bound.".into(),
+                f64::from(u8::from(m.disk_alarm)),
+            ),
+        ]
+    }
+}

@@ -97,6 +97,12 @@ fn hub_role_serves_the_lan_api() {
             assert!(std::time::Instant::now() < deadline, "central holds {n} events, outbox {left}");
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
+        // The relay's figures are on the hub's health page and in its metrics.
+        let page = agent.get(format!("{url}/")).call().expect("page").body_mut().read_to_string().expect("html");
+        assert!(page.contains("Chuyển dữ liệu về hệ thống tỉnh"), "{page}");
+        let metrics =
+            agent.get(format!("{url}/metrics")).call().expect("metrics").body_mut().read_to_string().expect("text");
+        assert!(metrics.contains("motcua_relay_backlog"), "{metrics}");
     });
     let _ = child.kill();
     let _ = child.wait();
@@ -158,4 +164,27 @@ fn doctor_with_all_simulated_devices_passes_and_an_unplugged_one_fails_with_advi
     assert_eq!(bad.status.code(), Some(1), "{text}");
     assert!(text.lines().any(|l| l.starts_with("[ LỖI ]") && l.contains("Bàn phím đánh giá")), "{text}");
     assert!(text.contains("Kiểm tra cáp của bàn phím đánh giá"), "{text}");
+}
+
+#[test]
+fn conformance_kit_passes_against_the_reference_central() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = "00112233445566778899aabbccddeeff";
+    let mut central = motcua()
+        .args(["central", "--listen", "127.0.0.1:0", "--device", &format!("hub={key}"), "--db"])
+        .arg(dir.path().join("central.db"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn central");
+    let mut line = String::new();
+    BufReader::new(central.stdout.take().expect("stdout")).read_line(&mut line).expect("line");
+    let url = line.trim().strip_prefix("listening on ").expect("listening line").to_owned();
+    let out = motcua().args(["conformance", "--url", &url, "--device", "hub", "--key", key]).output().expect("run");
+    let _ = central.kill();
+    let _ = central.wait();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("[FAIL]"), "{text}");
+    assert!(text.lines().filter(|l| l.starts_with("[ OK ]")).count() >= 5, "{text}");
 }
