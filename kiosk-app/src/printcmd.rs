@@ -14,17 +14,7 @@ use motcua_escpos::{EscposPrinter, Profile, Strategy, encode};
 
 /// The standard sample ticket of issue 4 (fixed id, so its bytes are reproducible).
 pub fn sample_data() -> TicketData {
-    TicketData {
-        office_name: "UBND phường Bến Nghé".to_owned(),
-        field_name: "Hộ tịch – Chứng thực".to_owned(),
-        number: "A023".to_owned(),
-        priority: Some("Người cao tuổi".to_owned()),
-        people_ahead: 4,
-        wait: Some((10, 20)),
-        counters: vec![1, 2],
-        issued_at: "08:46 23/11/2026".to_owned(),
-        ticket_id: "0193a4f2-7c1e-7b3a-9d4e-2f6a8b1c0d23".to_owned(),
-    }
+    TicketData::sample()
 }
 
 /// The standard sample ticket laid out for `paper`.

@@ -229,6 +229,25 @@ pub struct TicketData {
     pub ticket_id: String,
 }
 
+impl TicketData {
+    /// The standard sample ticket (issues 3 and 4; tests, examples, `motcua bench ticket` and
+    /// `motcua print-test`): UBND phường Bến Nghé, A023, with a fixed id so its bytes are
+    /// reproducible.
+    pub fn sample() -> Self {
+        TicketData {
+            office_name: "UBND phường Bến Nghé".to_owned(),
+            field_name: "Hộ tịch – Chứng thực".to_owned(),
+            number: "A023".to_owned(),
+            priority: Some("Người cao tuổi".to_owned()),
+            people_ahead: 4,
+            wait: Some((10, 20)),
+            counters: vec![1, 2],
+            issued_at: "08:46 23/11/2026".to_owned(),
+            ticket_id: "0193a4f2-7c1e-7b3a-9d4e-2f6a8b1c0d23".to_owned(),
+        }
+    }
+}
+
 /// Lays out the citizen's queue ticket (Vietnamese first, a short English line under the
 /// information lines).
 ///

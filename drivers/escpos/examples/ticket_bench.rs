@@ -7,17 +7,7 @@ use motcua_device::ticket::{TicketData, queue_ticket};
 use motcua_escpos::{Profile, Strategy, encode};
 
 fn main() -> Result<(), motcua_escpos::Error> {
-    let data = TicketData {
-        office_name: "UBND phường Bến Nghé".to_owned(),
-        field_name: "Hộ tịch – Chứng thực".to_owned(),
-        number: "A023".to_owned(),
-        priority: Some("Người cao tuổi".to_owned()),
-        people_ahead: 4,
-        wait: Some((10, 20)),
-        counters: vec![1, 2],
-        issued_at: "08:46 23/11/2026".to_owned(),
-        ticket_id: "0193a4f2-7c1e-7b3a-9d4e-2f6a8b1c0d23".to_owned(),
-    };
+    let data = TicketData::sample();
     for (prof, strategy) in
         [("generic-80", Strategy::Glyphs), ("generic-80", Strategy::Raster), ("epson-tm-t20", Strategy::CodePage)]
     {
