@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use motcua_device::printer::Printer;
-use motcua_device::sim::SimPrinter;
 use motcua_device::ticket::PaperWidth;
 use motcua_hub::{Config, Hub, SystemClock};
 
@@ -426,8 +425,10 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
     };
 
     let paper = if kcfg.printer.paper_mm == 58 { PaperWidth::Mm58 } else { PaperWidth::Mm80 };
-    let printer: Arc<Mutex<dyn Printer>> = Arc::new(Mutex::new(SimPrinter::new(paper)));
-    tracing::info!("printer: simulated ({} mm)", kcfg.printer.paper_mm);
+    let printer: Arc<Mutex<dyn Printer>> =
+        crate::printcmd::kiosk_printer(&kcfg.printer.kind, &kcfg.printer.device, &kcfg.printer.profile, paper)
+            .context("opening the ticket printer")?;
+    tracing::info!(kind = %kcfg.printer.kind, profile = %kcfg.printer.profile, "printer: {} mm", kcfg.printer.paper_mm);
 
     let mut settings = kcfg.settings();
     if let Some(tz) = office_tz {

@@ -80,15 +80,19 @@ impl Default for HubSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PrinterSection {
-    /// `sim` for now.
+    /// `sim`, `escpos-sim` or `escpos`.
     pub kind: String,
     /// 80 or 58.
     pub paper_mm: u32,
+    /// For `escpos`: `/dev/usb/lp0`, `/dev/motcua/printer`, `tcp://HOST:9100`, `serial:PATH@BAUD`.
+    pub device: String,
+    /// ESC/POS printer profile (`generic-80`, `generic-58`, `epson-tm-t20`, `kiosk-80`).
+    pub profile: String,
 }
 
 impl Default for PrinterSection {
     fn default() -> Self {
-        Self { kind: "sim".into(), paper_mm: 80 }
+        Self { kind: "sim".into(), paper_mm: 80, device: "/dev/motcua/printer".into(), profile: "generic-80".into() }
     }
 }
 
@@ -117,8 +121,8 @@ impl KioskConfig {
         if !self.hub.url.is_empty() && self.hub.token.is_empty() {
             bail!("hub.token is needed with hub.url");
         }
-        if self.printer.kind != "sim" {
-            bail!("printer.kind {:?} is not supported yet (only \"sim\")", self.printer.kind);
+        if !matches!(self.printer.kind.as_str(), "sim" | "escpos-sim" | "escpos") {
+            bail!("printer.kind {:?}: use \"sim\", \"escpos-sim\" or \"escpos\"", self.printer.kind);
         }
         if !matches!(self.printer.paper_mm, 58 | 80) {
             bail!("printer.paper_mm must be 58 or 80");

@@ -139,6 +139,44 @@ pub fn serial_device(dev: &str) -> Option<SerialConfig> {
     Some(config)
 }
 
+/// The kiosk's ticket printer from its `[printer]` settings: `sim` (the simulated printer that
+/// renders tickets), `escpos-sim` (the ESC/POS driver talking to the virtual ESC/POS printer:
+/// the whole byte path, confirmation included, without hardware), or `escpos` on a `device`
+/// (`/dev/usb/lp0`, `tcp://HOST:9100`, `serial:PATH@BAUD`).
+pub fn kiosk_printer(
+    kind: &str,
+    device: &str,
+    profile_name: &str,
+    paper: PaperWidth,
+) -> Result<std::sync::Arc<std::sync::Mutex<dyn motcua_device::printer::Printer>>> {
+    use std::sync::{Arc, Mutex};
+    Ok(match kind {
+        "sim" => Arc::new(Mutex::new(motcua_device::sim::SimPrinter::new(paper))),
+        "escpos-sim" => {
+            let p = profile(profile_name)?;
+            let device = motcua_escpos::sim::VirtualEscposDevice::new(
+                motcua_escpos::virtual_printer::VirtualPrinter::new(p.clone()),
+            );
+            Arc::new(Mutex::new(EscposPrinter::new(device, p)))
+        }
+        "escpos" => {
+            let p = profile(profile_name)?;
+            if let Some(serial) = serial_device(device) {
+                let t = SerialTransport::open(&serial).with_context(|| format!("opening {}", serial.path))?;
+                Arc::new(Mutex::new(EscposPrinter::new(t, p)))
+            } else if let Some(addr) = device.strip_prefix("tcp://") {
+                let t = TcpTransport::connect(addr, Duration::from_secs(3))
+                    .with_context(|| format!("connecting to {addr}"))?;
+                Arc::new(Mutex::new(EscposPrinter::new(t, p)))
+            } else {
+                let t = LpTransport::open(device).with_context(|| format!("opening {device}"))?;
+                Arc::new(Mutex::new(EscposPrinter::new(t, p)))
+            }
+        }
+        other => bail!("printer kind {other:?}: use sim, escpos-sim or escpos"),
+    })
+}
+
 /// `motcua print-test`.
 pub fn run_print_test(profile_name: &str, ticket: bool, output: Option<&Path>, device: Option<&str>) -> Result<()> {
     match (output, device) {

@@ -62,3 +62,23 @@ fn tapping_a_field_stores_the_ticket_with_its_outbox_event_prints_it_and_shows_i
     assert!(jobs[0].doc.texts().any(|t| t == "A001"));
     assert!(jobs[0].doc.texts().any(|t| t.contains(&id)), "the QR/ticket id is on the ticket");
 }
+
+#[test]
+fn the_escpos_driver_on_the_virtual_printer_confirms_the_ticket() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let hub = Hub::open(Config::sample(), &dir.path().join("hub.db"), Arc::new(SystemClock)).expect("hub");
+    let printer =
+        motcua_kiosk_app::printcmd::kiosk_printer("escpos-sim", "", "generic-80", PaperWidth::Mm80).expect("printer");
+    let ctx = KioskContext {
+        hub: Arc::new(LocalHub::new(hub, "kiosk-e2e")),
+        printer,
+        settings: KioskSettings { offer_priority: false, ..KioskSettings::default() },
+    };
+    let kiosk = HeadlessKiosk::start(ctx).expect("kiosk");
+    kiosk.tap("take-number", 0).expect("tap take-number");
+    kiosk.tap("field", 1).expect("tap Đất đai");
+    assert_eq!(kiosk.screen(), Screen::Confirmation);
+    let conf = kiosk.ui().global::<ConfirmationAdapter>();
+    assert_eq!(conf.get_number(), "B001");
+    assert!(conf.get_printed(), "the ESC/POS job was confirmed by the (virtual) printer");
+}
