@@ -161,20 +161,77 @@ pub fn kiosk_printer(
         }
         "escpos" => {
             let p = profile(profile_name)?;
-            if let Some(serial) = serial_device(device) {
-                let t = SerialTransport::open(&serial).with_context(|| format!("opening {}", serial.path))?;
-                Arc::new(Mutex::new(EscposPrinter::new(t, p)))
-            } else if let Some(addr) = device.strip_prefix("tcp://") {
-                let t = TcpTransport::connect(addr, Duration::from_secs(3))
-                    .with_context(|| format!("connecting to {addr}"))?;
-                Arc::new(Mutex::new(EscposPrinter::new(t, p)))
-            } else {
-                let t = LpTransport::open(device).with_context(|| format!("opening {device}"))?;
-                Arc::new(Mutex::new(EscposPrinter::new(t, p)))
-            }
+            Arc::new(Mutex::new(ReopeningPrinter { device: device.to_owned(), profile: p, open: None }))
         }
         other => bail!("printer kind {other:?}: use sim, escpos-sim or escpos"),
     })
+}
+
+/// A real ESC/POS printer that is (re)opened when needed: a kiosk must start, and show numbers
+/// on screen, even when its printer is unplugged at boot; the next ticket after the cable is back
+/// prints again.
+struct ReopeningPrinter {
+    device: String,
+    profile: Profile,
+    open: Option<Box<dyn motcua_device::printer::Printer>>,
+}
+
+impl ReopeningPrinter {
+    fn connect(&self) -> Result<Box<dyn motcua_device::printer::Printer>> {
+        let p = self.profile.clone();
+        Ok(if let Some(serial) = serial_device(&self.device) {
+            let t = SerialTransport::open(&serial).with_context(|| format!("opening {}", serial.path))?;
+            Box::new(EscposPrinter::new(t, p))
+        } else if let Some(addr) = self.device.strip_prefix("tcp://") {
+            let t =
+                TcpTransport::connect(addr, Duration::from_secs(3)).with_context(|| format!("connecting to {addr}"))?;
+            Box::new(EscposPrinter::new(t, p))
+        } else {
+            let t = LpTransport::open(&self.device).with_context(|| format!("opening {}", self.device))?;
+            Box::new(EscposPrinter::new(t, p))
+        })
+    }
+
+    fn with<R>(
+        &mut self,
+        f: impl FnOnce(&mut dyn motcua_device::printer::Printer) -> Result<R, motcua_device::Error>,
+    ) -> Result<R, motcua_device::Error> {
+        if self.open.is_none() {
+            match self.connect() {
+                Ok(p) => self.open = Some(p),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "printer not available");
+                    return Err(motcua_device::Error::Disconnected);
+                }
+            }
+        }
+        let Some(p) = self.open.as_mut() else { return Err(motcua_device::Error::Disconnected) };
+        let r = f(p.as_mut());
+        // A dead link is reopened next time (the device node may have come back under the same
+        // udev name).
+        if matches!(&r, Err(e) if e.kind() == motcua_device::ErrorKind::Disconnected) {
+            self.open = None;
+        }
+        r
+    }
+}
+
+impl motcua_device::printer::Printer for ReopeningPrinter {
+    fn print(&mut self, doc: &TicketDoc) -> Result<motcua_device::printer::PrintOutcome, motcua_device::Error> {
+        self.with(|p| p.print(doc))
+    }
+
+    fn status(&mut self) -> Result<PrinterStatus, motcua_device::Error> {
+        self.with(|p| p.status())
+    }
+
+    fn info(&self) -> motcua_device::DeviceInfo {
+        motcua_device::DeviceInfo {
+            family: motcua_device::DeviceFamily::Printer,
+            name: format!("ESC/POS {} on {}", self.profile.name, self.device),
+            simulated: false,
+        }
+    }
 }
 
 /// `motcua print-test`.

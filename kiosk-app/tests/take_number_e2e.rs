@@ -82,3 +82,24 @@ fn the_escpos_driver_on_the_virtual_printer_confirms_the_ticket() {
     assert_eq!(conf.get_number(), "B001");
     assert!(conf.get_printed(), "the ESC/POS job was confirmed by the (virtual) printer");
 }
+
+#[test]
+fn an_unplugged_printer_does_not_stop_the_kiosk_and_the_number_is_shown() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let hub = Hub::open(Config::sample(), &dir.path().join("hub.db"), Arc::new(SystemClock)).expect("hub");
+    let missing = dir.path().join("no-printer-here");
+    let printer =
+        motcua_kiosk_app::printcmd::kiosk_printer("escpos", &missing.to_string_lossy(), "generic-80", PaperWidth::Mm80)
+            .expect("the kiosk starts without its printer");
+    let ctx = KioskContext {
+        hub: Arc::new(LocalHub::new(hub, "kiosk-e2e")),
+        printer,
+        settings: KioskSettings { offer_priority: false, ..KioskSettings::default() },
+    };
+    let kiosk = HeadlessKiosk::start(ctx).expect("kiosk");
+    kiosk.tap("take-number", 0).expect("tap take-number");
+    kiosk.tap("field", 0).expect("tap a field");
+    let conf = kiosk.ui().global::<ConfirmationAdapter>();
+    assert_eq!(conf.get_number(), "A001", "the number is still given, on screen");
+    assert!(!conf.get_printed());
+}
