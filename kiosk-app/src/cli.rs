@@ -298,8 +298,13 @@ pub fn main() -> Result<()> {
             std::process::exit(i32::from(failed > 0));
         }
         Some(Cmd::Openapi) => {
-            println!("{}", motcua_hub::server::openapi_json());
-            Ok(())
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{}", motcua_hub::server::openapi_json()) {
+                // A reader that stops early (`motcua openapi | head`) is not an error.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
+            }
         }
     }
 }
