@@ -16,6 +16,31 @@ pub struct Catalog {
     pub fields: Vec<FieldInfo>,
     /// Priority classes a citizen may claim (người cao tuổi, ...), in display order.
     pub priority_classes: Vec<PriorityClassInfo>,
+    /// The rating keys, key 1 first, and how long a rating window stays open.
+    #[serde(default)]
+    pub rating: RatingScale,
+}
+
+/// The office's rating scale as keypads and counter screens show it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RatingScale {
+    /// Seconds a window stays open after a service finishes.
+    pub window_secs: u32,
+    /// Keys in keypad order.
+    pub keys: Vec<RatingKeyInfo>,
+}
+
+/// One rating key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RatingKeyInfo {
+    /// 1-based position.
+    pub key: u8,
+    /// Label in Vietnamese.
+    pub label_vi: String,
+    /// Label in English.
+    pub label_en: String,
+    /// National level it counts as.
+    pub level: crate::config::NationalLevel,
 }
 
 /// Office identity.
@@ -67,6 +92,29 @@ pub struct IssueRequest {
     /// Priority class id, if the citizen claimed one.
     #[serde(default)]
     pub priority_class: Option<String>,
+    /// Reserve the number until the kiosk confirms how the citizen got it
+    /// (`POST /api/v1/tickets/{id}/confirm`); unconfirmed reservations are voided after
+    /// two minutes, so a kiosk that died mid-print leaves no phantom number in the queue.
+    #[serde(default)]
+    pub hold_for_print: bool,
+}
+
+/// How the citizen got a held ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// The printer confirmed the ticket (completion barrier passed): counted as issued.
+    Printed,
+    /// The print failed and the kiosk showed the number on screen: the number is valid and
+    /// callable, but the ticket is not counted as issued.
+    Screen,
+}
+
+/// Body of `POST /api/v1/tickets/{id}/confirm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ConfirmRequest {
+    /// How the citizen got the number.
+    pub delivery: Delivery,
 }
 
 /// Estimated wait, shown as a range ("khoảng 10–20 phút").
@@ -82,6 +130,10 @@ pub struct WaitRange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
+    /// Reserved for a kiosk that is printing it; not in the queue yet.
+    Pending,
+    /// Reserved but never confirmed (the kiosk died mid-print): the number is void.
+    Voided,
     /// Issued, waiting to be called.
     Waiting,
     /// Called to a counter, citizen not yet at the counter.
@@ -123,6 +175,9 @@ pub struct Ticket {
     pub wait: Option<WaitRange>,
     /// Counter the ticket is called to or served at.
     pub counter: Option<u32>,
+    /// Dossier code the officer linked, if any.
+    #[serde(default)]
+    pub dossier_code: Option<String>,
 }
 
 /// A counter's action.
@@ -131,9 +186,13 @@ pub struct Ticket {
 pub enum CounterAction {
     /// Open the counter (officer signs in).
     Open {
-        /// Officer id, if known.
+        /// Officer id, if known. Required when the office lists officers.
         #[serde(default)]
         officer_id: Option<String>,
+        /// The officer's PIN. Required when the office lists officers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(value_type = Option<String>)]
+        pin: Option<Pin>,
     },
     /// Close the counter.
     Close,
@@ -156,6 +215,50 @@ pub enum CounterAction {
         #[serde(default)]
         counter: Option<u32>,
     },
+    /// Tie the current ticket to a dossier code (its ratings and recording carry it).
+    LinkDossier {
+        /// Dossier code, e.g. `000.00.12.H62-201105-0004`.
+        code: String,
+    },
+    /// The citizen pressed a rating key.
+    Rate {
+        /// 1-based key position on the keypad's rating scale.
+        key: u8,
+        /// The rating window the keypad was showing; when given it must be the counter's
+        /// current window, so a press meant for an earlier citizen never rates the next one.
+        #[serde(default)]
+        window_id: Option<u32>,
+    },
+}
+
+/// A PIN: never printed by `Debug`, so it cannot reach a log.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Pin(pub String);
+
+impl std::fmt::Debug for Pin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pin(***)")
+    }
+}
+
+/// A counter's rating window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RatingWindowInfo {
+    /// Window id (unique in the office, increasing): the keypad echoes it.
+    pub window_id: u32,
+    /// The service session being rated.
+    pub session_id: String,
+    /// Ticket number being rated.
+    pub number: String,
+    /// When the window closes (RFC 3339, office offset).
+    pub closes_at: String,
+    /// Whether it is still open now.
+    pub open: bool,
+    /// The key pressed, once rated.
+    pub rated_key: Option<u8>,
+    /// The national level of that key, once rated.
+    pub level: Option<crate::config::NationalLevel>,
 }
 
 /// Result of a counter action.
@@ -167,6 +270,9 @@ pub struct CounterReply {
     pub ticket: Option<Ticket>,
     /// Tickets still waiting for this counter's fields.
     pub waiting: u32,
+    /// The counter's latest rating window, if any.
+    #[serde(default)]
+    pub rating: Option<RatingWindowInfo>,
 }
 
 /// Queue snapshot for displays and supervisors.
@@ -193,6 +299,12 @@ pub struct CounterState {
     pub open: bool,
     /// Ticket called or being served.
     pub current: Option<Ticket>,
+    /// Officer signed in.
+    #[serde(default)]
+    pub officer_id: Option<String>,
+    /// The latest rating window, if any.
+    #[serde(default)]
+    pub rating: Option<RatingWindowInfo>,
 }
 
 /// An event as stored in the outbox and pushed to subscribers.

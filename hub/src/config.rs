@@ -35,6 +35,109 @@ pub struct Config {
     /// Devices allowed on the hub API, each with its bearer token.
     #[serde(rename = "device", default)]
     pub devices: Vec<DeviceAuth>,
+    /// The citizen's rating of the service at the counter keypad.
+    #[serde(default)]
+    pub rating: RatingConfig,
+    /// Officers who may sign in at a counter. When empty, a counter opens without a PIN.
+    #[serde(rename = "officer", default)]
+    pub officers: Vec<Officer>,
+}
+
+/// The national satisfaction levels a rating key maps to (QĐ 766/QĐ-TTg counts only
+/// `unsatisfied` against the province's service index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NationalLevel {
+    /// Rất hài lòng.
+    VerySatisfied,
+    /// Hài lòng.
+    Satisfied,
+    /// Không hài lòng.
+    Unsatisfied,
+}
+
+/// The rating scale and window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingConfig {
+    /// Whether finishing a service opens a rating window.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// How long the window stays open, in seconds.
+    #[serde(default = "default_window_secs")]
+    pub window_secs: u32,
+    /// The keys, 3 to 5, in keypad order (key 1 first).
+    #[serde(rename = "key", default = "default_rating_keys")]
+    pub keys: Vec<RatingKey>,
+}
+
+/// One rating key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingKey {
+    /// Label in Vietnamese, shown on the keypad ("Rất hài lòng").
+    pub label_vi: String,
+    /// Label in English.
+    pub label_en: String,
+    /// The national level this key counts as.
+    pub level: NationalLevel,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_window_secs() -> u32 {
+    30
+}
+fn default_rating_keys() -> Vec<RatingKey> {
+    let k = |vi: &str, en: &str, level| RatingKey { label_vi: vi.into(), label_en: en.into(), level };
+    vec![
+        k("Rất hài lòng", "Very satisfied", NationalLevel::VerySatisfied),
+        k("Hài lòng", "Satisfied", NationalLevel::Satisfied),
+        k("Không hài lòng", "Not satisfied", NationalLevel::Unsatisfied),
+    ]
+}
+
+impl Default for RatingConfig {
+    fn default() -> Self {
+        Self { enabled: true, window_secs: default_window_secs(), keys: default_rating_keys() }
+    }
+}
+
+impl RatingConfig {
+    /// The key at 1-based position `key`.
+    pub fn key(&self, key: u8) -> Option<&RatingKey> {
+        self.keys.get(usize::from(key).checked_sub(1)?)
+    }
+}
+
+/// An officer who signs in at a counter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Officer {
+    /// Stable id recorded with calls and ratings (e.g. the staff code).
+    pub id: String,
+    /// Full name, shown on the counter screen.
+    pub name: String,
+    /// `motcua officer-pin ID PIN` prints this: hex SHA-256 of `motcua-pin:ID:PIN`.
+    pub pin_sha256: String,
+    /// Counters the officer may open (empty = any).
+    #[serde(default)]
+    pub counters: Vec<u32>,
+}
+
+/// The value of [`Officer::pin_sha256`] for an officer id and PIN.
+pub fn pin_hash(officer_id: &str, pin: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(format!("motcua-pin:{officer_id}:{pin}").as_bytes()))
+}
+
+impl Officer {
+    /// Whether `pin` is this officer's PIN (constant-time comparison of the hashes).
+    pub fn pin_matches(&self, pin: &str) -> bool {
+        use subtle::ConstantTimeEq as _;
+        pin_hash(&self.id, pin).as_bytes().ct_eq(self.pin_sha256.to_ascii_lowercase().as_bytes()).into()
+    }
 }
 
 /// Office identity and clock.
@@ -252,6 +355,28 @@ impl Config {
         if !(self.estimate.alpha > 0.0 && self.estimate.alpha <= 1.0) {
             return bad("estimate.alpha must be in (0, 1]".into());
         }
+        let r = &self.rating;
+        if !(3..=5).contains(&r.keys.len()) {
+            return bad(format!("rating: {} keys configured; use 3 to 5", r.keys.len()));
+        }
+        if !(5..=600).contains(&r.window_secs) {
+            return bad("rating.window_secs must be between 5 and 600".into());
+        }
+        if !r.keys.iter().any(|k| k.level == NationalLevel::Unsatisfied) {
+            return bad("rating: no key maps to the national level \"unsatisfied\" (Không hài lòng)".into());
+        }
+        let mut officers = BTreeSet::new();
+        for o in &self.officers {
+            if !officers.insert(o.id.as_str()) {
+                return bad(format!("officer {:?} appears twice", o.id));
+            }
+            if o.pin_sha256.len() != 64 || !o.pin_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return bad(format!("officer {:?}: pin_sha256 must be 64 hex digits (motcua officer-pin)", o.id));
+            }
+            if let Some(c) = o.counters.iter().find(|c| !numbers.contains(c)) {
+                return bad(format!("officer {:?}: unknown counter {c}", o.id));
+            }
+        }
         let mut devs = BTreeMap::new();
         for d in &self.devices {
             if d.token.len() < 16 {
@@ -275,6 +400,11 @@ impl Config {
     /// The counter with this number.
     pub fn counter(&self, number: u32) -> Option<&Counter> {
         self.counters.iter().find(|c| c.number == number)
+    }
+
+    /// The officer with this id.
+    pub fn officer(&self, id: &str) -> Option<&Officer> {
+        self.officers.iter().find(|o| o.id == id)
     }
 
     /// The priority class with this id.

@@ -17,9 +17,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::api::{self, CounterAction, TicketStatus, WaitRange};
-use crate::config::{Config, Policy};
+use crate::config::{Config, NationalLevel, Policy};
 use crate::error::{Error, Result};
 use crate::estimate::ServiceStats;
+
+/// Seconds a held ticket waits for the kiosk's print confirmation before it is voided. A
+/// raster ticket at 9600 baud takes about 30 s; this leaves room for a slow printer.
+pub const RESERVATION_TTL_SECS: i64 = 120;
 
 /// A ticket as the hub keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,6 +62,10 @@ pub struct TicketRec {
     pub wait: Option<WaitRange>,
     /// Device that issued it.
     pub issued_by: String,
+    /// The service session of the latest call (ratings and recordings are tied to it).
+    pub session_id: Option<Uuid>,
+    /// Dossier code the officer linked to this ticket.
+    pub dossier_code: Option<String>,
 }
 
 /// A counter as the hub keeps it.
@@ -73,6 +81,38 @@ pub struct CounterRec {
     pub current: Option<Uuid>,
     /// Priority tickets called in a row (for the ratio policy).
     pub priority_streak: u32,
+    /// The latest rating window (open, expired or rated).
+    pub rating: Option<RatingWindowRec>,
+}
+
+/// A rating window: opened when a service finishes, rated at most once, closed by time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RatingWindowRec {
+    /// Office-unique, increasing.
+    pub window_id: u32,
+    /// Ticket served.
+    pub ticket_id: Uuid,
+    /// Its number.
+    pub number: String,
+    /// The service session rated.
+    pub session_id: Option<Uuid>,
+    /// Officer who served.
+    pub officer_id: Option<String>,
+    /// Dossier code, when the officer entered one.
+    pub dossier_code: Option<String>,
+    /// Opened.
+    pub opened_at: Timestamp,
+    /// Closes.
+    pub closes_at: Timestamp,
+    /// The key pressed and its level, once rated.
+    pub rated: Option<(u8, NationalLevel)>,
+}
+
+impl RatingWindowRec {
+    /// Whether a rating can still be recorded at `now`.
+    pub fn accepts(&self, now: Timestamp) -> bool {
+        self.rated.is_none() && now < self.closes_at
+    }
 }
 
 /// Input to the engine.
@@ -84,6 +124,15 @@ pub enum Command {
         field_id: String,
         /// Priority class id.
         priority_class: Option<String>,
+        /// Reserve it until [`Command::Confirm`] (print confirmation) instead of issuing it.
+        hold: bool,
+    },
+    /// The kiosk reports how the citizen got a reserved ticket.
+    Confirm {
+        /// Ticket.
+        ticket_id: Uuid,
+        /// Printed, or shown on screen after a failed print.
+        delivery: api::Delivery,
     },
     /// A counter's action.
     Counter {
@@ -105,10 +154,30 @@ pub enum Event {
         /// Tickets of earlier days that were still waiting or called.
         expired: Vec<Uuid>,
     },
-    /// A ticket was issued.
+    /// A ticket was issued (printed, or issued without printing): it is in the queue.
     TicketIssued {
         /// The ticket as issued.
         ticket: TicketRec,
+    },
+    /// A number was reserved for a kiosk that is printing it; not in the queue until confirmed.
+    TicketReserved {
+        /// The ticket as reserved.
+        ticket: TicketRec,
+    },
+    /// The print failed and the kiosk showed the number on screen: the ticket is in the queue
+    /// but not counted as issued.
+    TicketPrintFailed {
+        /// Ticket.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
+    },
+    /// A reservation was never confirmed: the number is void and nobody will be called for it.
+    TicketVoided {
+        /// Ticket.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
     },
     /// An officer opened a counter.
     CounterOpened {
@@ -136,6 +205,10 @@ pub enum Event {
         waited_secs: i64,
         /// The estimate printed on the ticket, so prediction error can be reported per field.
         predicted_wait: Option<WaitRange>,
+        /// The service session this call starts.
+        session_id: Uuid,
+        /// Officer at the counter.
+        officer_id: Option<String>,
     },
     /// The call was repeated.
     TicketRecalled {
@@ -177,6 +250,59 @@ pub enum Event {
         /// Service duration in seconds (from start, or from the call when start was not pressed).
         service_secs: i64,
     },
+    /// The officer tied the current ticket to a dossier.
+    DossierLinked {
+        /// Ticket.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
+        /// Counter.
+        counter: u32,
+        /// Dossier code.
+        dossier_code: String,
+    },
+    /// A service finished and the keypad invites the citizen to rate it.
+    RatingWindowOpened {
+        /// Window id.
+        window_id: u32,
+        /// Counter.
+        counter: u32,
+        /// Ticket served.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
+        /// Service session.
+        session_id: Option<Uuid>,
+        /// Officer who served.
+        officer_id: Option<String>,
+        /// Dossier code, if linked.
+        dossier_code: Option<String>,
+        /// When the window closes.
+        closes_at: Timestamp,
+    },
+    /// The citizen rated the service. Recorded at most once per window.
+    RatingRecorded {
+        /// Window id.
+        window_id: u32,
+        /// Counter.
+        counter: u32,
+        /// Ticket served.
+        ticket_id: Uuid,
+        /// Its number.
+        number: String,
+        /// Service session.
+        session_id: Option<Uuid>,
+        /// Officer who served.
+        officer_id: Option<String>,
+        /// Dossier code, if linked.
+        dossier_code: Option<String>,
+        /// 1-based key position pressed.
+        key: u8,
+        /// The key's label on this office's scale.
+        label_vi: String,
+        /// The national level it counts as.
+        level: NationalLevel,
+    },
     /// A ticket went back to the queue for another field or counter.
     TicketTransferred {
         /// Ticket.
@@ -197,13 +323,17 @@ impl Event {
     pub fn ticket_id(&self) -> Option<Uuid> {
         match self {
             Event::DayStarted { .. } | Event::CounterOpened { .. } | Event::CounterClosed { .. } => None,
-            Event::TicketIssued { ticket } => Some(ticket.id),
+            Event::TicketIssued { ticket } | Event::TicketReserved { ticket } => Some(ticket.id),
+            Event::TicketPrintFailed { ticket_id, .. } | Event::TicketVoided { ticket_id, .. } => Some(*ticket_id),
             Event::TicketCalled { ticket_id, .. }
             | Event::TicketRecalled { ticket_id, .. }
             | Event::TicketSkipped { ticket_id, .. }
             | Event::ServiceStarted { ticket_id, .. }
             | Event::ServiceFinished { ticket_id, .. }
-            | Event::TicketTransferred { ticket_id, .. } => Some(*ticket_id),
+            | Event::TicketTransferred { ticket_id, .. }
+            | Event::DossierLinked { ticket_id, .. }
+            | Event::RatingWindowOpened { ticket_id, .. }
+            | Event::RatingRecorded { ticket_id, .. } => Some(*ticket_id),
         }
     }
 
@@ -212,6 +342,9 @@ impl Event {
         match self {
             Event::DayStarted { .. } => "day_started",
             Event::TicketIssued { .. } => "ticket_issued",
+            Event::TicketReserved { .. } => "ticket_reserved",
+            Event::TicketPrintFailed { .. } => "ticket_print_failed",
+            Event::TicketVoided { .. } => "ticket_voided",
             Event::CounterOpened { .. } => "counter_opened",
             Event::CounterClosed { .. } => "counter_closed",
             Event::TicketCalled { .. } => "ticket_called",
@@ -220,6 +353,9 @@ impl Event {
             Event::ServiceStarted { .. } => "service_started",
             Event::ServiceFinished { .. } => "service_finished",
             Event::TicketTransferred { .. } => "ticket_transferred",
+            Event::DossierLinked { .. } => "dossier_linked",
+            Event::RatingWindowOpened { .. } => "rating_window_opened",
+            Event::RatingRecorded { .. } => "rating_recorded",
         }
     }
 }
@@ -237,6 +373,8 @@ pub struct State {
     pub counters: BTreeMap<u32, CounterRec>,
     /// Learned service times.
     pub stats: ServiceStats,
+    /// The highest rating window id used so far.
+    pub last_window_id: u32,
     tz: TimeZone,
 }
 
@@ -262,6 +400,7 @@ impl State {
             last_seq: HashMap::new(),
             counters,
             stats: ServiceStats::default(),
+            last_window_id: 0,
             tz: cfg.tz(),
         }
     }
@@ -286,7 +425,13 @@ impl State {
                     .tickets
                     .values()
                     .filter(|t| {
-                        matches!(t.status, TicketStatus::Waiting | TicketStatus::Called | TicketStatus::Serving)
+                        matches!(
+                            t.status,
+                            TicketStatus::Pending
+                                | TicketStatus::Waiting
+                                | TicketStatus::Called
+                                | TicketStatus::Serving
+                        )
                     })
                     .collect();
                 expired.sort_by_key(|t| (t.issued_at, t.id));
@@ -295,10 +440,54 @@ impl State {
         }
     }
 
+    /// Reservations older than [`RESERVATION_TTL_SECS`]: the events that void them.
+    pub fn void_stale_reservations(&self, now: Timestamp) -> Vec<Event> {
+        let mut stale: Vec<&TicketRec> = self
+            .tickets
+            .values()
+            .filter(|t| t.status == TicketStatus::Pending && (now - t.issued_at).get_seconds() >= RESERVATION_TTL_SECS)
+            .collect();
+        stale.sort_by_key(|t| (t.issued_at, t.seq));
+        stale.iter().map(|t| Event::TicketVoided { ticket_id: t.id, number: t.number.clone() }).collect()
+    }
+
     /// Check a command and return the events it causes. The state is not changed.
     pub fn decide(&self, cmd: &Command, ctx: Ctx<'_>) -> Result<Vec<Event>> {
         match cmd {
-            Command::Issue { field_id, priority_class } => self.decide_issue(field_id, priority_class.as_deref(), ctx),
+            Command::Issue { field_id, priority_class, hold } => {
+                let mut evs = self.decide_issue(field_id, priority_class.as_deref(), ctx)?;
+                if *hold {
+                    evs = evs
+                        .into_iter()
+                        .map(|e| match e {
+                            Event::TicketIssued { mut ticket } => {
+                                ticket.status = TicketStatus::Pending;
+                                Event::TicketReserved { ticket }
+                            }
+                            other => other,
+                        })
+                        .collect();
+                }
+                Ok(evs)
+            }
+            Command::Confirm { ticket_id, delivery } => {
+                let t = self.tickets.get(ticket_id).ok_or_else(|| Error::UnknownTicket(ticket_id.to_string()))?;
+                match (t.status, delivery) {
+                    (TicketStatus::Pending, api::Delivery::Printed) => {
+                        let mut ticket = t.clone();
+                        ticket.status = TicketStatus::Waiting;
+                        Ok(vec![Event::TicketIssued { ticket }])
+                    }
+                    (TicketStatus::Pending, api::Delivery::Screen) => {
+                        Ok(vec![Event::TicketPrintFailed { ticket_id: t.id, number: t.number.clone() }])
+                    }
+                    (TicketStatus::Voided, _) => {
+                        Err(Error::InvalidAction(format!("{} was voided: it was not confirmed in time", t.number)))
+                    }
+                    // Confirmed already (a retried request): nothing changes.
+                    _ => Ok(vec![]),
+                }
+            }
             Command::Counter { counter, action } => self.decide_counter(*counter, action, ctx),
         }
     }
@@ -342,6 +531,8 @@ impl State {
             people_ahead,
             wait,
             issued_by: ctx.device_id.to_owned(),
+            session_id: None,
+            dossier_code: None,
         };
         Ok(vec![Event::TicketIssued { ticket }])
     }
@@ -353,9 +544,22 @@ impl State {
         let need_open = || if counter.open { Ok(()) } else { Err(Error::CounterClosed(n)) };
         let need_current = || current.ok_or(Error::NoCurrentTicket(n));
         match action {
-            CounterAction::Open { officer_id } => {
+            CounterAction::Open { officer_id, pin } => {
+                if !ctx.cfg.officers.is_empty() {
+                    let refused = || Error::SignInRefused(n);
+                    let officer = officer_id.as_deref().and_then(|id| ctx.cfg.officer(id)).ok_or_else(refused)?;
+                    let pin_ok = pin.as_ref().is_some_and(|p| officer.pin_matches(&p.0));
+                    if !pin_ok || !(officer.counters.is_empty() || officer.counters.contains(&n)) {
+                        return Err(refused());
+                    }
+                }
                 if counter.open && counter.officer_id == *officer_id {
                     return Ok(vec![]);
+                }
+                if let Some(t) = current.filter(|_| counter.open && counter.officer_id != *officer_id) {
+                    // Another officer takes over a counter mid-service: the session's officer
+                    // would be wrong on the rating.
+                    return Err(Error::CounterBusy(n, t.number.clone()));
                 }
                 Ok(vec![Event::CounterOpened { counter: n, officer_id: officer_id.clone() }])
             }
@@ -374,7 +578,7 @@ impl State {
                 if let Some(t) = current {
                     match t.status {
                         // "Next" while serving finishes the current service: one key press.
-                        TicketStatus::Serving => events.push(finish_event(t, n, ctx.now)),
+                        TicketStatus::Serving => events.extend(self.finish_events(t, counter, ctx)),
                         _ => return Err(Error::CounterBusy(n, t.number.clone())),
                     }
                 }
@@ -387,6 +591,8 @@ impl State {
                     priority_class: next.priority_class.clone(),
                     waited_secs: (ctx.now - next.issued_at).get_seconds(),
                     predicted_wait: next.wait,
+                    session_id: event_id(ctx.now),
+                    officer_id: counter.officer_id.clone(),
                 });
                 Ok(events)
             }
@@ -414,7 +620,50 @@ impl State {
             }
             CounterAction::Finish => {
                 let t = need_current()?;
-                Ok(vec![finish_event(t, n, ctx.now)])
+                Ok(self.finish_events(t, counter, ctx))
+            }
+            CounterAction::LinkDossier { code } => {
+                let t = need_current()?;
+                let code = code.trim();
+                if !crate::engine::plausible_dossier_code(code) {
+                    return Err(Error::InvalidAction(format!("{code:?} is not a dossier code")));
+                }
+                if t.dossier_code.as_deref() == Some(code) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![Event::DossierLinked {
+                    ticket_id: t.id,
+                    number: t.number.clone(),
+                    counter: n,
+                    dossier_code: code.to_owned(),
+                }])
+            }
+            CounterAction::Rate { key, window_id } => {
+                let w = counter.rating.as_ref().ok_or(Error::NoRatingWindow(n))?;
+                if window_id.is_some_and(|id| id != w.window_id) {
+                    return Err(Error::NoRatingWindow(n));
+                }
+                if w.rated.is_some() {
+                    // The keypad retransmitted, reconnected, or the citizen pressed twice:
+                    // the first press counts, the rest change nothing.
+                    return Ok(vec![]);
+                }
+                if !w.accepts(ctx.now) {
+                    return Err(Error::NoRatingWindow(n));
+                }
+                let k = ctx.cfg.rating.key(*key).ok_or(Error::UnknownRatingKey(*key))?;
+                Ok(vec![Event::RatingRecorded {
+                    window_id: w.window_id,
+                    counter: n,
+                    ticket_id: w.ticket_id,
+                    number: w.number.clone(),
+                    session_id: w.session_id,
+                    officer_id: w.officer_id.clone(),
+                    dossier_code: w.dossier_code.clone(),
+                    key: *key,
+                    label_vi: k.label_vi.clone(),
+                    level: k.level,
+                }])
             }
             CounterAction::Transfer { field_id, counter: to_counter } => {
                 let t = need_current()?;
@@ -458,9 +707,25 @@ impl State {
                     c.priority_streak = 0;
                 }
             }
-            Event::TicketIssued { ticket } => {
+            Event::TicketIssued { ticket } | Event::TicketReserved { ticket } => {
                 self.last_seq.insert(ticket.series_field_id.clone(), ticket.seq);
-                self.tickets.insert(ticket.id, ticket.clone());
+                match self.tickets.get_mut(&ticket.id) {
+                    // A confirmed reservation keeps its row; only its status changes.
+                    Some(t) => t.status = ticket.status,
+                    None => {
+                        self.tickets.insert(ticket.id, ticket.clone());
+                    }
+                }
+            }
+            Event::TicketPrintFailed { ticket_id, .. } => {
+                if let Some(t) = self.tickets.get_mut(ticket_id) {
+                    t.status = TicketStatus::Waiting;
+                }
+            }
+            Event::TicketVoided { ticket_id, .. } => {
+                if let Some(t) = self.tickets.get_mut(ticket_id) {
+                    t.status = TicketStatus::Voided;
+                }
             }
             Event::CounterOpened { counter, officer_id } => {
                 if let Some(c) = self.counters.get_mut(counter) {
@@ -474,11 +739,12 @@ impl State {
                     c.officer_id = None;
                 }
             }
-            Event::TicketCalled { ticket_id, counter, priority_class, .. } => {
+            Event::TicketCalled { ticket_id, counter, priority_class, session_id, .. } => {
                 if let Some(t) = self.tickets.get_mut(ticket_id) {
                     t.status = TicketStatus::Called;
                     t.counter = Some(*counter);
                     t.called_at = Some(now);
+                    t.session_id = Some(*session_id);
                 }
                 if let Some(c) = self.counters.get_mut(counter) {
                     c.current = Some(*ticket_id);
@@ -511,6 +777,43 @@ impl State {
                 self.stats.record(field_id, hour, *service_secs as f64, &cfg.estimate);
                 self.clear_current(*counter);
             }
+            Event::DossierLinked { ticket_id, dossier_code, .. } => {
+                if let Some(t) = self.tickets.get_mut(ticket_id) {
+                    t.dossier_code = Some(dossier_code.clone());
+                }
+            }
+            Event::RatingWindowOpened {
+                window_id,
+                counter,
+                ticket_id,
+                number,
+                session_id,
+                officer_id,
+                dossier_code,
+                closes_at,
+            } => {
+                self.last_window_id = self.last_window_id.max(*window_id);
+                if let Some(c) = self.counters.get_mut(counter) {
+                    c.rating = Some(RatingWindowRec {
+                        window_id: *window_id,
+                        ticket_id: *ticket_id,
+                        number: number.clone(),
+                        session_id: *session_id,
+                        officer_id: officer_id.clone(),
+                        dossier_code: dossier_code.clone(),
+                        opened_at: now,
+                        closes_at: *closes_at,
+                        rated: None,
+                    });
+                }
+            }
+            Event::RatingRecorded { window_id, counter, key, level, .. } => {
+                if let Some(w) =
+                    self.counters.get_mut(counter).and_then(|c| c.rating.as_mut()).filter(|w| w.window_id == *window_id)
+                {
+                    w.rated = Some((*key, *level));
+                }
+            }
             Event::TicketTransferred { ticket_id, from_counter, to_field, to_counter, .. } => {
                 if let Some(t) = self.tickets.get_mut(ticket_id) {
                     // Back in the queue with its original issue time: a transfer never costs the
@@ -525,6 +828,38 @@ impl State {
                 self.clear_current(*from_counter);
             }
         }
+    }
+
+    /// A finished service: the finish, then the rating window when ratings are on.
+    fn finish_events(&self, t: &TicketRec, counter: &CounterRec, ctx: Ctx<'_>) -> Vec<Event> {
+        let mut v = vec![finish_event(t, counter.number, ctx.now)];
+        if ctx.cfg.rating.enabled {
+            v.push(Event::RatingWindowOpened {
+                window_id: self.last_window_id.saturating_add(1),
+                counter: counter.number,
+                ticket_id: t.id,
+                number: t.number.clone(),
+                session_id: t.session_id,
+                officer_id: counter.officer_id.clone(),
+                dossier_code: t.dossier_code.clone(),
+                closes_at: ctx.now + jiff::SignedDuration::from_secs(i64::from(ctx.cfg.rating.window_secs)),
+            });
+        }
+        v
+    }
+
+    /// The wire form of a counter's latest rating window.
+    pub fn rating_info(&self, counter: u32, now: Timestamp) -> Option<api::RatingWindowInfo> {
+        let w = self.counters.get(&counter)?.rating.as_ref()?;
+        Some(api::RatingWindowInfo {
+            window_id: w.window_id,
+            session_id: w.session_id.map(|s| s.to_string()).unwrap_or_default(),
+            number: w.number.clone(),
+            closes_at: rfc3339(&self.local(w.closes_at)),
+            open: w.accepts(now),
+            rated_key: w.rated.map(|r| r.0),
+            level: w.rated.map(|r| r.1),
+        })
     }
 
     fn clear_current(&mut self, counter: u32) {
@@ -620,6 +955,7 @@ impl State {
             },
             wait: t.wait,
             counter: t.counter,
+            dossier_code: t.dossier_code.clone(),
         }
     }
 }
@@ -638,14 +974,16 @@ fn finish_event(t: &TicketRec, counter: u32, now: Timestamp) -> Event {
 /// Aging order: earlier "virtual issue time" first, where a priority class moves the ticket
 /// `boost_minutes` earlier. A normal ticket's key is fixed while new priority tickets' keys keep
 /// growing with their issue time, so every ticket is eventually first: no starvation.
-fn aging_key(cfg: &Config, t: &TicketRec) -> (i64, i64, Uuid) {
+fn aging_key(cfg: &Config, t: &TicketRec) -> (i64, i64, u32, Uuid) {
     let boost = t
         .priority_class
         .as_deref()
         .and_then(|p| cfg.priority_class(p))
         .map_or(0, |p| i64::from(p.boost_minutes) * 60_000);
     let issued = t.issued_at.as_millisecond();
-    (issued - boost, issued, t.id)
+    // Tickets issued in the same millisecond keep their series order (the UUID's random bits
+    // must not decide who goes first).
+    (issued - boost, issued, t.seq, t.id)
 }
 
 fn fifo_key(t: &TicketRec) -> (Timestamp, u32, Uuid) {
@@ -655,6 +993,18 @@ fn fifo_key(t: &TicketRec) -> (Timestamp, u32, Uuid) {
 /// `A` + seq, zero-padded to three digits; the width grows past 999 instead of wrapping.
 pub fn format_number(letter: &str, seq: u32) -> String {
     format!("{letter}{seq:03}")
+}
+
+/// Whether `code` has the shape of a dossier code (`000.00.12.H62-201105-0004`): three
+/// dot-separated unit parts, a `YYMMDD` date and a sequence, letters and digits only. The
+/// kiosk's scanner crate validates strictly; the hub only refuses what is plainly not a code.
+pub fn plausible_dossier_code(code: &str) -> bool {
+    let parts: Vec<&str> = code.split('-').collect();
+    matches!(parts.as_slice(), [unit, date, seq]
+        if !unit.is_empty() && unit.len() <= 32
+            && unit.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+            && date.len() == 6 && date.bytes().all(|b| b.is_ascii_digit())
+            && !seq.is_empty() && seq.len() <= 8 && seq.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// RFC 3339 with the zone's offset (e.g. `2026-11-23T08:46:00+07:00`), whole seconds.

@@ -37,6 +37,18 @@ pub enum Error {
     /// The durable store failed; nothing of the command was kept.
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),
+    /// No ticket with this id today.
+    #[error("unknown ticket {0}")]
+    UnknownTicket(String),
+    /// No rating window is open at this counter (never opened, expired, or another window).
+    #[error("counter {0} has no open rating window")]
+    NoRatingWindow(u32),
+    /// The key is not on the office's rating scale.
+    #[error("rating key {0} is not on the scale")]
+    UnknownRatingKey(u8),
+    /// Officer id or PIN wrong, or the officer may not open this counter. Deliberately vague.
+    #[error("sign-in refused at counter {0}")]
+    SignInRefused(u32),
     /// The command was valid but its write failed, so nothing of it was kept; retry.
     #[error("not stored: {0}")]
     NotStored(String),
@@ -84,6 +96,10 @@ impl Error {
             Error::NoCurrentTicket(_) => "no_current_ticket",
             Error::CounterBusy(..) => "counter_busy",
             Error::InvalidAction(_) => "invalid_action",
+            Error::NoRatingWindow(_) => "no_rating_window",
+            Error::UnknownTicket(_) => "unknown_ticket",
+            Error::UnknownRatingKey(_) => "unknown_rating_key",
+            Error::SignInRefused(_) => "sign_in_refused",
             Error::Storage(_) | Error::NotStored(_) => "storage",
             Error::Stopped => "stopped",
             Error::Io(_) => "io",

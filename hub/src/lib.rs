@@ -54,6 +54,7 @@ struct Inner {
     db_path: PathBuf,
     stats: Arc<store::WriterStats>,
     health: RwLock<Vec<Arc<dyn HealthSource>>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -81,7 +82,7 @@ impl Hub {
             cfg: Arc::clone(&cfg),
             state: Arc::clone(&state),
             next_seq,
-            clock,
+            clock: Arc::clone(&clock),
             events: events.clone(),
             db_path: db_path.to_path_buf(),
             stats: Arc::clone(&stats),
@@ -111,6 +112,7 @@ impl Hub {
                 db_path: db_path.to_path_buf(),
                 stats,
                 health: RwLock::new(Vec::new()),
+                clock,
             }),
         })
     }
@@ -127,7 +129,11 @@ impl Hub {
 
     /// Issue a ticket. Returns once the ticket and its outbox event are on disk.
     pub async fn issue(&self, device_id: &str, req: &IssueRequest) -> Result<Ticket> {
-        let cmd = Command::Issue { field_id: req.field_id.clone(), priority_class: req.priority_class.clone() };
+        let cmd = Command::Issue {
+            field_id: req.field_id.clone(),
+            priority_class: req.priority_class.clone(),
+            hold: req.hold_for_print,
+        };
         match self.send(cmd, device_id).await? {
             Reply::Issued(t) => Ok(t),
             Reply::Counter(_) => Err(Error::UnknownField(req.field_id.clone())),
@@ -136,10 +142,32 @@ impl Hub {
 
     /// Blocking twin of [`Hub::issue`]; must not be called from inside an async task.
     pub fn blocking_issue(&self, device_id: &str, req: &IssueRequest) -> Result<Ticket> {
-        let cmd = Command::Issue { field_id: req.field_id.clone(), priority_class: req.priority_class.clone() };
+        let cmd = Command::Issue {
+            field_id: req.field_id.clone(),
+            priority_class: req.priority_class.clone(),
+            hold: req.hold_for_print,
+        };
         match self.blocking_send(cmd, device_id)? {
             Reply::Issued(t) => Ok(t),
             Reply::Counter(_) => Err(Error::UnknownField(req.field_id.clone())),
+        }
+    }
+
+    /// Confirm how the citizen got a held ticket (see [`api::IssueRequest::hold_for_print`]).
+    pub async fn confirm(&self, device_id: &str, ticket_id: &str, delivery: api::Delivery) -> Result<Ticket> {
+        let id = uuid::Uuid::parse_str(ticket_id).map_err(|_| Error::UnknownTicket(ticket_id.to_owned()))?;
+        match self.send(Command::Confirm { ticket_id: id, delivery }, device_id).await? {
+            Reply::Issued(t) => Ok(t),
+            Reply::Counter(_) => Err(Error::UnknownTicket(ticket_id.to_owned())),
+        }
+    }
+
+    /// Blocking twin of [`Hub::confirm`].
+    pub fn blocking_confirm(&self, device_id: &str, ticket_id: &str, delivery: api::Delivery) -> Result<Ticket> {
+        let id = uuid::Uuid::parse_str(ticket_id).map_err(|_| Error::UnknownTicket(ticket_id.to_owned()))?;
+        match self.blocking_send(Command::Confirm { ticket_id: id, delivery }, device_id)? {
+            Reply::Issued(t) => Ok(t),
+            Reply::Counter(_) => Err(Error::UnknownTicket(ticket_id.to_owned())),
         }
     }
 
@@ -211,6 +239,18 @@ impl Hub {
                 .iter()
                 .map(|p| PriorityClassInfo { id: p.id.clone(), name_vi: p.name_vi.clone(), name_en: p.name_en.clone() })
                 .collect(),
+            rating: api::RatingScale {
+                window_secs: cfg.rating.window_secs,
+                keys: (1u8..)
+                    .zip(&cfg.rating.keys)
+                    .map(|(key, k)| api::RatingKeyInfo {
+                        key,
+                        label_vi: k.label_vi.clone(),
+                        label_en: k.label_en.clone(),
+                        level: k.level,
+                    })
+                    .collect(),
+            },
         }
     }
 
@@ -218,6 +258,7 @@ impl Hub {
     pub fn snapshot(&self) -> QueueSnapshot {
         let cfg = &self.inner.cfg;
         let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
+        let now = self.inner.clock.now();
         QueueSnapshot {
             service_day: state.service_day.map(|d| d.to_string()).unwrap_or_default(),
             waiting: state.waiting_in_order(cfg).into_iter().map(|t| state.to_api(cfg, t)).collect(),
@@ -235,6 +276,8 @@ impl Hub {
                             .and_then(|r| r.current)
                             .and_then(|id| state.tickets.get(&id))
                             .map(|t| state.to_api(cfg, t)),
+                        officer_id: rec.and_then(|r| r.officer_id.clone()),
+                        rating: state.rating_info(c.number, now),
                     }
                 })
                 .collect(),

@@ -36,11 +36,13 @@ use crate::error::{Error, ErrorKind};
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "motcua hub LAN API", description = "Office queue hub: catalog, tickets, counters, push stream."),
-    paths(get_catalog, post_ticket, post_counter_action, get_queue, get_events, get_health),
+    paths(get_catalog, post_ticket, post_confirm, post_counter_action, get_queue, get_events, get_health),
     components(schemas(
         Catalog, IssueRequest, Ticket, CounterAction, CounterReply, QueueSnapshot, EventEnvelope, ApiError, Health,
         crate::api::OfficeInfo, crate::api::FieldInfo, crate::api::PriorityClassInfo, crate::api::WaitRange,
-        crate::api::TicketStatus, crate::api::CounterState
+        crate::api::TicketStatus, crate::api::CounterState, crate::api::ConfirmRequest, crate::api::Delivery,
+        crate::api::RatingWindowInfo, crate::api::RatingScale, crate::api::RatingKeyInfo,
+        crate::config::NationalLevel
     )),
     modifiers(&BearerAuth)
 )]
@@ -132,7 +134,10 @@ fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
 fn hub_error(e: &Error) -> Response {
     let status = match e.kind() {
         ErrorKind::Invalid => match e {
-            Error::UnknownField(_) | Error::UnknownCounter(_) | Error::UnknownPriorityClass(_) => StatusCode::NOT_FOUND,
+            Error::UnknownField(_)
+            | Error::UnknownCounter(_)
+            | Error::UnknownPriorityClass(_)
+            | Error::UnknownTicket(_) => StatusCode::NOT_FOUND,
             _ => StatusCode::CONFLICT,
         },
         ErrorKind::Empty => StatusCode::CONFLICT,
@@ -151,6 +156,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/api/v1/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], openapi_json()) }))
         .route("/api/v1/catalog", get(get_catalog))
         .route("/api/v1/tickets", post(post_ticket))
+        .route("/api/v1/tickets/{id}/confirm", post(post_confirm))
         .route("/api/v1/queue", get(get_queue))
         .route("/api/v1/counters/{number}/actions", post(post_counter_action))
         .route("/api/v1/events", get(get_events))
@@ -355,6 +361,26 @@ async fn post_ticket(State(hub): State<Hub>, device: Device, Json(req): Json<Iss
     }
     match hub.issue(&device.id, &req).await {
         Ok(t) => (StatusCode::CREATED, Json(t)).into_response(),
+        Err(e) => hub_error(&e),
+    }
+}
+
+/// Confirm how the citizen got a ticket issued with `hold_for_print`: printed (counted as
+/// issued) or shown on screen after a failed print (valid, not counted as issued).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/confirm", security(("bearer" = [])), request_body = crate::api::ConfirmRequest,
+    params(("id" = String, Path, description = "Ticket id")),
+    responses((status = 200, body = Ticket), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+async fn post_confirm(
+    State(hub): State<Hub>,
+    device: Device,
+    Path(id): Path<String>,
+    Json(req): Json<crate::api::ConfirmRequest>,
+) -> Response {
+    if let Some(r) = device.forbidden(&[DeviceRole::Kiosk]) {
+        return r;
+    }
+    match hub.confirm(&device.id, &id, req.delivery).await {
+        Ok(t) => Json(t).into_response(),
         Err(e) => hub_error(&e),
     }
 }

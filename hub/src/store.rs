@@ -99,6 +99,21 @@ CREATE TABLE IF NOT EXISTS service_stats (
     samples INTEGER NOT NULL,
     PRIMARY KEY (field_id, hour)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS rating_windows (
+    window_id INTEGER PRIMARY KEY,
+    counter INTEGER NOT NULL,
+    ticket_id TEXT NOT NULL,
+    number TEXT NOT NULL,
+    session_id TEXT,
+    officer_id TEXT,
+    dossier_code TEXT,
+    opened_ms INTEGER NOT NULL,
+    closes_ms INTEGER NOT NULL,
+    rated_key INTEGER,
+    rated_level TEXT,
+    rated_ms INTEGER
+) STRICT;
+CREATE INDEX IF NOT EXISTS rating_windows_counter ON rating_windows (counter, window_id);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -128,10 +143,23 @@ pub fn writer_connection(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Create tables if needed.
+/// Create tables if needed and bring an older database up to the current schema.
 pub fn migrate(conn: &Connection) -> Result<()> {
     conn.execute_batch(SCHEMA)?;
     conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')", [])?;
+    // Version 2: tickets carry their service session and dossier code.
+    let has_column = |c: &str| -> Result<bool> {
+        Ok(conn.query_row("SELECT COUNT(*) FROM pragma_table_info('tickets') WHERE name = ?1", [c], |r| {
+            r.get::<_, i64>(0)
+        })? > 0)
+    };
+    if !has_column("session_id")? {
+        conn.execute_batch("ALTER TABLE tickets ADD COLUMN session_id TEXT")?;
+    }
+    if !has_column("dossier_code")? {
+        conn.execute_batch("ALTER TABLE tickets ADD COLUMN dossier_code TEXT")?;
+    }
+    meta_set(conn, "schema_version", "2")?;
     Ok(())
 }
 
@@ -149,6 +177,8 @@ fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
 
 fn status_str(s: TicketStatus) -> &'static str {
     match s {
+        TicketStatus::Pending => "pending",
+        TicketStatus::Voided => "voided",
         TicketStatus::Waiting => "waiting",
         TicketStatus::Called => "called",
         TicketStatus::Serving => "serving",
@@ -159,6 +189,8 @@ fn status_str(s: TicketStatus) -> &'static str {
 
 fn parse_status(s: &str) -> Option<TicketStatus> {
     Some(match s {
+        "pending" => TicketStatus::Pending,
+        "voided" => TicketStatus::Voided,
         "waiting" => TicketStatus::Waiting,
         "called" => TicketStatus::Called,
         "serving" => TicketStatus::Serving,
@@ -186,7 +218,7 @@ pub fn load_state(conn: &Connection, cfg: &Config) -> Result<(State, u64)> {
         let mut stmt = conn.prepare(
             "SELECT id, service_day, series_field_id, seq, number, field_id, priority_class, status, counter,
                     target_counter, issued_ms, called_ms, started_ms, finished_ms, people_ahead, wait_min,
-                    wait_max, issued_by
+                    wait_max, issued_by, session_id, dossier_code
              FROM tickets WHERE service_day = ?1 AND status != 'expired'",
         )?;
         let rows = stmt.query_map([&d], |r| {
@@ -212,10 +244,12 @@ pub fn load_state(conn: &Connection, cfg: &Config) -> Result<(State, u64)> {
                     r.get::<_, Option<u32>>(16)?,
                     r.get::<_, String>(17)?,
                 ),
+                (r.get::<_, Option<String>>(18)?, r.get::<_, Option<String>>(19)?),
             ))
         })?;
         for row in rows {
-            let (id, series, seq, number, field_id, pc, status, counter, target, times, rest) = row?;
+            let (id, series, seq, number, field_id, pc, status, counter, target, times, rest, (session, dossier)) =
+                row?;
             let id = Uuid::parse_str(&id).map_err(|e| bad_row(format!("ticket id {id}: {e}")))?;
             let status = parse_status(&status).ok_or_else(|| bad_row(format!("ticket status {status}")))?;
             let (wait_min, wait_max) = (rest.1, rest.2);
@@ -240,6 +274,8 @@ pub fn load_state(conn: &Connection, cfg: &Config) -> Result<(State, u64)> {
                     _ => None,
                 },
                 issued_by: rest.3,
+                session_id: session.and_then(|s| Uuid::parse_str(&s).ok()),
+                dossier_code: dossier,
             };
             state.tickets.insert(t.id, t);
         }
@@ -268,6 +304,7 @@ pub fn load_state(conn: &Connection, cfg: &Config) -> Result<(State, u64)> {
             c.priority_streak = streak;
         }
     }
+    load_rating_windows(conn, &mut state)?;
     let mut stmt = conn.prepare("SELECT field_id, hour, mean_secs, samples FROM service_stats")?;
     for row in stmt.query_map([], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, f64>(2)?, r.get::<_, u32>(3)?))
@@ -287,15 +324,62 @@ pub fn load_state(conn: &Connection, cfg: &Config) -> Result<(State, u64)> {
     Ok((state, seq))
 }
 
+/// Each counter's latest rating window, and the highest window id.
+fn load_rating_windows(conn: &Connection, state: &mut State) -> Result<()> {
+    state.last_window_id =
+        conn.query_row("SELECT COALESCE(MAX(window_id), 0) FROM rating_windows", [], |r| r.get(0))?;
+    let mut stmt = conn.prepare(
+        "SELECT w.window_id, w.counter, w.ticket_id, w.number, w.session_id, w.officer_id, w.dossier_code,
+                w.opened_ms, w.closes_ms, w.rated_key, w.rated_level
+         FROM rating_windows w
+         WHERE w.window_id = (SELECT MAX(window_id) FROM rating_windows x WHERE x.counter = w.counter)",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            (r.get::<_, u32>(0)?, r.get::<_, u32>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?),
+            (r.get::<_, Option<String>>(4)?, r.get::<_, Option<String>>(5)?, r.get::<_, Option<String>>(6)?),
+            (r.get::<_, i64>(7)?, r.get::<_, i64>(8)?, r.get::<_, Option<u8>>(9)?, r.get::<_, Option<String>>(10)?),
+        ))
+    })?;
+    for row in rows {
+        let ((window_id, counter, ticket, number), (session, officer_id, dossier_code), (opened, closes, key, level)) =
+            row?;
+        let ticket_id = Uuid::parse_str(&ticket).map_err(|e| bad_row(format!("rating window ticket {ticket}: {e}")))?;
+        let rated = match (key, level) {
+            (Some(k), Some(l)) => Some((
+                k,
+                serde_json::from_value(serde_json::Value::String(l.clone()))
+                    .map_err(|_| bad_row(format!("rating level {l}")))?,
+            )),
+            _ => None,
+        };
+        if let Some(c) = state.counters.get_mut(&counter) {
+            c.rating = Some(engine::RatingWindowRec {
+                window_id,
+                ticket_id,
+                number,
+                session_id: session.and_then(|s| Uuid::parse_str(&s).ok()),
+                officer_id,
+                dossier_code,
+                opened_at: ts(opened),
+                closes_at: ts(closes),
+                rated,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn upsert_ticket(conn: &Connection, t: &TicketRec) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO tickets (id, service_day, series_field_id, seq, number, field_id, priority_class, status, counter,
                               target_counter, issued_ms, called_ms, started_ms, finished_ms, people_ahead, wait_min,
-                              wait_max, issued_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                              wait_max, issued_by, session_id, dossier_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
          ON CONFLICT(id) DO UPDATE SET field_id = excluded.field_id, status = excluded.status,
              counter = excluded.counter, target_counter = excluded.target_counter, called_ms = excluded.called_ms,
-             started_ms = excluded.started_ms, finished_ms = excluded.finished_ms",
+             started_ms = excluded.started_ms, finished_ms = excluded.finished_ms,
+             session_id = excluded.session_id, dossier_code = excluded.dossier_code",
     )?
     .execute(params![
         t.id.to_string(),
@@ -316,6 +400,8 @@ fn upsert_ticket(conn: &Connection, t: &TicketRec) -> Result<()> {
         t.wait.map(|w| w.min_minutes),
         t.wait.map(|w| w.max_minutes),
         t.issued_by,
+        t.session_id.map(|u| u.to_string()),
+        t.dossier_code,
     ])?;
     Ok(())
 }
@@ -364,7 +450,14 @@ fn persist_rows(conn: &Connection, state: &State, ev: &Event, now: Timestamp) ->
                 upsert_counter(conn, c)?;
             }
         }
-        Event::TicketIssued { ticket: t } => upsert_ticket(conn, t)?,
+        Event::TicketIssued { ticket: t } | Event::TicketReserved { ticket: t } => {
+            // The reservation's row, or the row of a ticket issued at once.
+            match state.tickets.get(&t.id) {
+                Some(cur) => upsert_ticket(conn, cur)?,
+                None => upsert_ticket(conn, t)?,
+            }
+        }
+        Event::TicketPrintFailed { ticket_id, .. } | Event::TicketVoided { ticket_id, .. } => ticket(ticket_id)?,
         Event::CounterOpened { counter: n, .. } | Event::CounterClosed { counter: n } => counter(*n)?,
         Event::TicketCalled { ticket_id, counter: n, .. }
         | Event::TicketSkipped { ticket_id, counter: n, .. }
@@ -372,7 +465,50 @@ fn persist_rows(conn: &Connection, state: &State, ev: &Event, now: Timestamp) ->
             ticket(ticket_id)?;
             counter(*n)?;
         }
-        Event::TicketRecalled { ticket_id, .. } | Event::ServiceStarted { ticket_id, .. } => ticket(ticket_id)?,
+        Event::TicketRecalled { ticket_id, .. }
+        | Event::ServiceStarted { ticket_id, .. }
+        | Event::DossierLinked { ticket_id, .. } => ticket(ticket_id)?,
+        Event::RatingWindowOpened {
+            window_id,
+            counter,
+            ticket_id,
+            number,
+            session_id,
+            officer_id,
+            dossier_code,
+            closes_at,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO rating_windows (window_id, counter, ticket_id, number, session_id, officer_id,
+                                             dossier_code, opened_ms, closes_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                window_id,
+                counter,
+                ticket_id.to_string(),
+                number,
+                session_id.map(|u| u.to_string()),
+                officer_id,
+                dossier_code,
+                now.as_millisecond(),
+                closes_at.as_millisecond(),
+            ])?;
+        }
+        Event::RatingRecorded { window_id, key, level, .. } => {
+            let level = serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_owned));
+            // `rated_key IS NULL` makes a second rating of the same window impossible even if
+            // the engine were wrong: the update changes nothing and the transaction fails.
+            let n = conn
+                .prepare_cached(
+                    "UPDATE rating_windows SET rated_key = ?2, rated_level = ?3, rated_ms = ?4
+                     WHERE window_id = ?1 AND rated_key IS NULL",
+                )?
+                .execute(params![window_id, key, level, now.as_millisecond()])?;
+            if n != 1 {
+                return Err(Error::NotStored(format!("rating window {window_id} is not open for a rating")));
+            }
+        }
         Event::ServiceFinished { ticket_id, counter: n, field_id, .. } => {
             ticket(ticket_id)?;
             counter(*n)?;
@@ -391,7 +527,10 @@ fn persist_rows(conn: &Connection, state: &State, ev: &Event, now: Timestamp) ->
 /// The outbox body of an event: the event itself, with tickets in their wire form (local times).
 fn payload(state: &State, cfg: &Config, ev: &Event) -> serde_json::Value {
     match ev {
-        Event::TicketIssued { ticket } => serde_json::json!({ "ticket": state.to_api(cfg, ticket) }),
+        Event::TicketIssued { ticket } | Event::TicketReserved { ticket } => {
+            let t = state.tickets.get(&ticket.id).unwrap_or(ticket);
+            serde_json::json!({ "ticket": state.to_api(cfg, t) })
+        }
         other => {
             let mut v = serde_json::to_value(other).unwrap_or(serde_json::Value::Null);
             if let Some(o) = v.as_object_mut() {
@@ -500,6 +639,9 @@ impl Writer {
                 if let Some(ev) = state.roll_day(now) {
                     emit(&mut state, ev, "hub", &mut envelopes, &mut seq)?;
                 }
+                for ev in state.void_stale_reservations(now) {
+                    emit(&mut state, ev, "hub", &mut envelopes, &mut seq)?;
+                }
                 for req in group.drain(..) {
                     let (cmd, device_id, reply) = match req {
                         Request::Command { cmd, device_id, reply } => (cmd, device_id, reply),
@@ -517,7 +659,7 @@ impl Writer {
                             for ev in events {
                                 emit(&mut state, ev, &device_id, &mut envelopes, &mut seq)?;
                             }
-                            let r = answer(&state, &cfg, &cmd, touched);
+                            let r = answer(&state, &cfg, &cmd, touched, now);
                             replies.push((reply, Ok(r)));
                         }
                     }
@@ -566,11 +708,13 @@ impl Writer {
 
 /// The reply to a command, read from the state right after its events were applied.
 /// `touched` is the ticket the command's last event concerned (issued, called, finished, ...).
-fn answer(state: &State, cfg: &Config, cmd: &Command, touched: Option<Uuid>) -> Reply {
+fn answer(state: &State, cfg: &Config, cmd: &Command, touched: Option<Uuid>, now: Timestamp) -> Reply {
     let ticket = touched.and_then(|id| state.tickets.get(&id)).map(|t| state.to_api(cfg, t));
     match (cmd, ticket) {
-        (Command::Issue { .. }, Some(t)) => Reply::Issued(t),
-        (Command::Issue { .. }, None) => Reply::Counter(CounterReply { counter: 0, ticket: None, waiting: 0 }),
+        (Command::Issue { .. } | Command::Confirm { .. }, Some(t)) => Reply::Issued(t),
+        (Command::Issue { .. } | Command::Confirm { .. }, None) => {
+            Reply::Counter(CounterReply { counter: 0, ticket: None, waiting: 0, rating: None })
+        }
         (Command::Counter { counter, .. }, ticket) => {
             let fields = cfg.counter(*counter).map(|c| c.fields.as_slice()).unwrap_or_default();
             let waiting = state
@@ -588,6 +732,7 @@ fn answer(state: &State, cfg: &Config, cmd: &Command, touched: Option<Uuid>) -> 
                 counter: *counter,
                 ticket,
                 waiting: u32::try_from(waiting).unwrap_or(u32::MAX),
+                rating: state.rating_info(*counter, now),
             })
         }
     }

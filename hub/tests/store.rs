@@ -8,7 +8,7 @@ use motcua_hub::{Config, Hub, SystemClock};
 use rusqlite::Connection;
 
 fn req(field: &str) -> IssueRequest {
-    IssueRequest { field_id: field.into(), priority_class: None }
+    IssueRequest { field_id: field.into(), priority_class: None, hold_for_print: false }
 }
 
 fn open(dir: &tempfile::TempDir) -> Hub {
@@ -22,7 +22,7 @@ fn numbers_and_queue_survive_a_restart() {
         let hub = open(&dir);
         assert_eq!(hub.blocking_issue("k", &req("ho-tich")).expect("issue").number, "A001");
         assert_eq!(hub.blocking_issue("k", &req("ho-tich")).expect("issue").number, "A002");
-        hub.blocking_counter("c", 1, CounterAction::Open { officer_id: Some("cb01".into()) }).expect("open");
+        hub.blocking_counter("c", 1, CounterAction::Open { officer_id: Some("cb01".into()), pin: None }).expect("open");
         let r = hub.blocking_counter("c", 1, CounterAction::CallNext).expect("call");
         assert_eq!(r.ticket.map(|t| t.number).as_deref(), Some("A001"));
     }
@@ -51,7 +51,7 @@ fn every_state_change_has_exactly_one_outbox_event_with_gapless_seq() {
     for _ in 0..5 {
         hub.blocking_issue("kiosk-1", &req("dat-dai")).expect("issue");
     }
-    hub.blocking_counter("counter-3", 3, CounterAction::Open { officer_id: None }).expect("open");
+    hub.blocking_counter("counter-3", 3, CounterAction::Open { officer_id: None, pin: None }).expect("open");
     hub.blocking_counter("counter-3", 3, CounterAction::CallNext).expect("call");
     assert!(hub.blocking_issue("kiosk-1", &req("nope")).is_err());
     let conn = Connection::open(dir.path().join("hub.db")).expect("db");
@@ -234,4 +234,48 @@ async fn push_stream_delivers_committed_events_to_http_subscribers() {
         assert!(n > 0, "stream closed");
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+#[test]
+fn a_rating_window_survives_a_restart_and_takes_one_rating() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let window = {
+        let hub = open(&dir);
+        hub.blocking_issue("k", &req("ho-tich")).expect("issue");
+        hub.blocking_counter("c", 1, CounterAction::Open { officer_id: Some("cb01".into()), pin: None }).expect("open");
+        hub.blocking_counter("c", 1, CounterAction::CallNext).expect("call");
+        let code = "000.00.12.H62-201105-0004".to_owned();
+        hub.blocking_counter("c", 1, CounterAction::LinkDossier { code }).expect("link");
+        let r = hub.blocking_counter("c", 1, CounterAction::Finish).expect("finish");
+        let w = r.rating.expect("window opened");
+        assert!(w.open && w.rated_key.is_none());
+        w.window_id
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let hub = open(&dir);
+    let snap = hub.snapshot();
+    let c1 = snap.counters.iter().find(|c| c.number == 1).expect("counter 1");
+    assert_eq!(c1.rating.as_ref().map(|w| (w.window_id, w.open)), Some((window, true)));
+    for _ in 0..3 {
+        let r = hub
+            .blocking_counter("keypad-1", 1, CounterAction::Rate { key: 3, window_id: Some(window) })
+            .expect("rate (again)");
+        assert_eq!(r.rating.as_ref().and_then(|w| w.rated_key), Some(3));
+    }
+    let conn = Connection::open(dir.path().join("hub.db")).expect("db");
+    let payloads: Vec<String> = conn
+        .prepare("SELECT payload FROM outbox WHERE kind = 'rating_recorded'")
+        .expect("q")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("read");
+    assert_eq!(payloads.len(), 1, "exactly one rating event");
+    let p: serde_json::Value = serde_json::from_str(&payloads[0]).expect("json");
+    assert_eq!(p["level"], "unsatisfied");
+    assert_eq!(p["officer_id"], "cb01");
+    assert_eq!(p["dossier_code"], "000.00.12.H62-201105-0004");
+    assert_eq!(p["number"], "A001");
+    assert_eq!(p["window_id"], window);
+    assert!(p["session_id"].as_str().is_some_and(|s| s.len() == 36), "{p}");
 }
