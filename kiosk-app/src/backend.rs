@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use motcua_device::printer::Printer;
-use motcua_hub::api::{Catalog, IssueRequest, Ticket};
+use motcua_hub::api::{Catalog, Delivery, IssueRequest, Ticket};
 
 /// Why a hub call failed, in the terms the kiosk screen needs.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,8 @@ pub trait HubClient: Send + Sync + 'static {
     fn catalog(&self) -> Result<Catalog, BackendError>;
     /// Issue a ticket; returns only after the hub made it durable.
     fn issue(&self, req: &IssueRequest) -> Result<Ticket, BackendError>;
+    /// Confirm how the citizen got a ticket issued with `hold_for_print`.
+    fn confirm(&self, ticket_id: &str, delivery: Delivery) -> Result<Ticket, BackendError>;
 }
 
 /// How the kiosk screen behaves.

@@ -95,7 +95,11 @@ pub fn run_issue(opts: &IssueBench) -> Result<()> {
                 barrier.wait();
                 let mut out = Vec::with_capacity(per_client);
                 for i in 0..per_client {
-                    let req = IssueRequest { field_id: fields[(c + i) % fields.len()].clone(), priority_class: None };
+                    let req = IssueRequest {
+                        field_id: fields[(c + i) % fields.len()].clone(),
+                        priority_class: None,
+                        hold_for_print: false,
+                    };
                     let t = Instant::now();
                     let ticket: Ticket = agent
                         .post(&url)
@@ -238,10 +242,13 @@ pub fn run_announce(rounds: usize) -> Result<()> {
         true
     })?;
     ready.recv_timeout(Duration::from_secs(10)).context("the display feed did not connect")?;
-    hub.blocking_counter("bench", 1, motcua_hub::api::CounterAction::Open { officer_id: None })?;
+    hub.blocking_counter("bench", 1, motcua_hub::api::CounterAction::Open { officer_id: None, pin: None })?;
     let mut ms = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        hub.blocking_issue("bench", &IssueRequest { field_id: "ho-tich".into(), priority_class: None })?;
+        hub.blocking_issue(
+            "bench",
+            &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false },
+        )?;
         let t0 = Instant::now();
         hub.blocking_counter("bench", 1, motcua_hub::api::CounterAction::CallNext)?;
         let heard = stamps.recv_timeout(Duration::from_secs(20)).context("no audio for the call")?;

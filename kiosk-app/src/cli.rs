@@ -32,6 +32,16 @@ enum Cmd {
     Hub(HubArgs),
     /// The hall display: the calls as they happen, waiting counts, voice announcements.
     Display(DisplayArgs),
+    /// A counter's rating keypad: officer keys call, recall, skip and finish; citizens rate.
+    Counter(CounterArgs),
+    /// Print the `pin_sha256` line of an officer for office.toml.
+    OfficerPin {
+        /// Officer id.
+        officer: String,
+        /// The PIN (digits). Read from MOTCUA_OFFICER_PIN when not given.
+        #[arg(env = "MOTCUA_OFFICER_PIN")]
+        pin: String,
+    },
     /// Benchmarks; each prints a table and, as its last line, one JSON object.
     Bench {
         #[command(subcommand)]
@@ -233,6 +243,32 @@ struct DisplayArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+struct CounterArgs {
+    /// The office hub (the kiosk's embedded hub serves on http://127.0.0.1:8700).
+    #[arg(long, default_value = "http://127.0.0.1:8700")]
+    hub_url: String,
+    /// This counter device's bearer token from office.toml ([[device]] with role "counter").
+    #[arg(long, env = "MOTCUA_HUB_TOKEN")]
+    hub_token: String,
+    /// Counter number.
+    #[arg(long)]
+    counter: u32,
+    /// The keypad: a serial port (/dev/ttyACM0, /dev/serial/by-id/...) or `sim` (a simulated
+    /// keypad on a pseudo-terminal, its keys typed on this terminal).
+    #[arg(long, default_value = "sim")]
+    keypad: String,
+    /// Rating keys on the keypad (3 to 5); officer keys follow them.
+    #[arg(long, default_value_t = 3)]
+    rating_keys: u8,
+    /// Officer signing in.
+    #[arg(long)]
+    officer: Option<String>,
+    /// The officer's PIN (required when office.toml lists officers).
+    #[arg(long, env = "MOTCUA_OFFICER_PIN", hide_env_values = true)]
+    pin: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
 struct HubArgs {
     #[command(flatten)]
     common: Common,
@@ -297,6 +333,11 @@ pub fn main() -> Result<()> {
             println!("{} passed, {} failed", results.len() - failed, failed);
             std::process::exit(i32::from(failed > 0));
         }
+        Some(Cmd::Counter(a)) => run_counter(a),
+        Some(Cmd::OfficerPin { officer, pin }) => {
+            println!("pin_sha256 = \"{}\"", motcua_hub::config::pin_hash(&officer, &pin));
+            Ok(())
+        }
         Some(Cmd::Openapi) => {
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();
@@ -307,6 +348,118 @@ pub fn main() -> Result<()> {
             }
         }
     }
+}
+
+fn run_counter(a: CounterArgs) -> Result<()> {
+    use motcua_keypad::{KeyMap, KeypadDriver, SerialConfig, SerialConnector, SystemClock as KClock};
+    if !(3..=5).contains(&a.rating_keys) {
+        anyhow::bail!("--rating-keys must be 3, 4 or 5");
+    }
+    let session = u32::try_from(jiff::Timestamp::now().as_second() & 0xFFFF_FFFF).unwrap_or(1);
+    let mut cfg = motcua_keypad::Config::new(session);
+    cfg.keymap = KeyMap::new(a.rating_keys);
+    let hub = RemoteHub::new(&a.hub_url, &a.hub_token);
+    let keymap = cfg.keymap.clone();
+    if a.keypad == "sim" {
+        let (mut twin, end) = motcua_keypad::sim::KeypadTwin::pair(KClock::new(), session ^ 0x5A5A)
+            .context("cannot create the simulated keypad's pseudo-terminal")?;
+        let mut end = Some(end);
+        let connector = move || end.take().ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound));
+        let driver = KeypadDriver::new(connector, KClock::new(), cfg);
+        let mut station = crate::counter::Station::new(a.counter, hub, driver)
+            .with_context(|| format!("hub at {} did not answer", a.hub_url))?;
+        station.sign_in(a.officer, a.pin).context("the counter could not be opened")?;
+        let keys = spawn_key_reader(keymap);
+        eprintln!(
+            "Simulated keypad for counter {}: n = next, r = recall, s = skip, f = finish, 1-{} = rating, q = quit.",
+            a.counter, a.rating_keys
+        );
+        let mut shown = Vec::new();
+        let mut pending: (Vec<String>, std::time::Instant) = (Vec::new(), std::time::Instant::now());
+        loop {
+            match keys.try_recv() {
+                Ok(Some(id)) => {
+                    if let Err(e) = twin.press(id) {
+                        eprintln!("keypad: {e}");
+                    }
+                }
+                Ok(None) | Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+            }
+            for ev in station.turn(std::time::Instant::now()) {
+                eprintln!("{ev:?}");
+            }
+            let _ = twin.poll();
+            // Print the keypad's screen once its lines have settled (they arrive one by one).
+            let lines: Vec<String> = twin.lines().values().cloned().collect();
+            if lines != pending.0 {
+                pending = (lines, std::time::Instant::now());
+            } else if pending.0 != shown && pending.1.elapsed() > std::time::Duration::from_millis(150) {
+                eprintln!("┌ keypad ─────────────────\n│ {}\n└─────────────────────────", pending.0.join("\n│ "));
+                shown = pending.0.clone();
+            }
+        }
+        return Ok(());
+    }
+    let connector = SerialConnector::new(SerialConfig::new(a.keypad.clone()));
+    let driver = KeypadDriver::new(connector, KClock::new(), cfg);
+    let mut station = crate::counter::Station::new(a.counter, hub, driver)
+        .with_context(|| format!("hub at {} did not answer", a.hub_url))?;
+    station.sign_in(a.officer, a.pin).context("the counter could not be opened")?;
+    tracing::info!(counter = a.counter, keypad = %a.keypad, "counter station running");
+    // Alive while the loop turns (each turn waits at most the keypad read timeout).
+    let started = std::time::Instant::now();
+    let last_turn = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    {
+        let last_turn = Arc::clone(&last_turn);
+        crate::sdnotify::ready_with_watchdog(move || {
+            let now = started.elapsed().as_secs();
+            now.saturating_sub(last_turn.load(std::sync::atomic::Ordering::Relaxed)) < 10
+        });
+    }
+    loop {
+        for ev in station.turn(std::time::Instant::now()) {
+            tracing::info!(event = ?ev, "counter");
+        }
+        last_turn.store(started.elapsed().as_secs(), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Keys typed on the terminal for the simulated keypad, as key ids; `None` on quit.
+fn spawn_key_reader(keymap: motcua_keypad::KeyMap) -> std::sync::mpsc::Receiver<Option<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match std::io::stdin().read_line(&mut line) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send(None);
+                    return;
+                }
+                Ok(_) => {}
+            }
+            for c in line.trim().chars() {
+                let id = match c {
+                    'n' => Some(keymap.next),
+                    'r' => Some(keymap.recall),
+                    's' => Some(keymap.skip),
+                    'f' => Some(keymap.finish),
+                    'q' => {
+                        let _ = tx.send(None);
+                        return;
+                    }
+                    d => d
+                        .to_digit(10)
+                        .and_then(|d| keymap.rating.get(usize::try_from(d).ok()?.checked_sub(1)?).copied()),
+                };
+                if id.is_some() && tx.send(id).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
 }
 
 fn init_tracing() {

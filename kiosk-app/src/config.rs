@@ -92,7 +92,7 @@ pub struct PrinterSection {
 
 impl Default for PrinterSection {
     fn default() -> Self {
-        Self { kind: "sim".into(), paper_mm: 80, device: "/dev/motcua/printer".into(), profile: "generic-80".into() }
+        Self { kind: "escpos-sim".into(), paper_mm: 80, device: "/dev/motcua/printer".into(), profile: "generic-80".into() }
     }
 }
 

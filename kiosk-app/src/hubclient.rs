@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use motcua_hub::api::{ApiError, Catalog, IssueRequest, Ticket};
+use motcua_hub::api::{ApiError, Catalog, ConfirmRequest, CounterAction, CounterReply, Delivery, IssueRequest, Ticket};
 use motcua_hub::{ErrorKind, Hub};
 
 use crate::backend::{BackendError, HubClient};
@@ -18,6 +18,16 @@ impl LocalHub {
     /// Wrap a hub; `device_id` goes into every event this kiosk causes.
     pub fn new(hub: Hub, device_id: impl Into<String>) -> Self {
         Self { hub, device_id: device_id.into() }
+    }
+
+    /// The hub.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// A counter action as this device.
+    pub fn counter_action(&self, counter: u32, action: CounterAction) -> Result<CounterReply, BackendError> {
+        self.hub.blocking_counter(&self.device_id, counter, action).map_err(from_hub)
     }
 }
 
@@ -37,6 +47,10 @@ impl HubClient for LocalHub {
 
     fn issue(&self, req: &IssueRequest) -> Result<Ticket, BackendError> {
         self.hub.blocking_issue(&self.device_id, req).map_err(from_hub)
+    }
+
+    fn confirm(&self, ticket_id: &str, delivery: Delivery) -> Result<Ticket, BackendError> {
+        self.hub.blocking_confirm(&self.device_id, ticket_id, delivery).map_err(from_hub)
     }
 }
 
@@ -78,6 +92,19 @@ impl RemoteHub {
     }
 }
 
+impl RemoteHub {
+    /// A counter action with this device's token.
+    pub fn counter_action(&self, counter: u32, action: CounterAction) -> Result<CounterReply, BackendError> {
+        let resp = self
+            .agent
+            .post(format!("{}/api/v1/counters/{counter}/actions", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .send_json(&action)
+            .map_err(unreachable)?;
+        self.check(resp)?.body_mut().read_json().map_err(|e| BackendError::Internal(format!("bad reply: {e}")))
+    }
+}
+
 fn unreachable(e: ureq::Error) -> BackendError {
     BackendError::Unreachable(e.to_string())
 }
@@ -99,6 +126,16 @@ impl HubClient for RemoteHub {
             .post(format!("{}/api/v1/tickets", self.base))
             .header("Authorization", format!("Bearer {}", self.token))
             .send_json(req)
+            .map_err(unreachable)?;
+        self.check(resp)?.body_mut().read_json().map_err(|e| BackendError::Internal(format!("bad ticket: {e}")))
+    }
+
+    fn confirm(&self, ticket_id: &str, delivery: Delivery) -> Result<Ticket, BackendError> {
+        let resp = self
+            .agent
+            .post(format!("{}/api/v1/tickets/{ticket_id}/confirm", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .send_json(ConfirmRequest { delivery })
             .map_err(unreachable)?;
         self.check(resp)?.body_mut().read_json().map_err(|e| BackendError::Internal(format!("bad ticket: {e}")))
     }

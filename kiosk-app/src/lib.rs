@@ -6,6 +6,7 @@ pub mod bridge;
 pub mod cli;
 pub mod config;
 pub mod controllers;
+pub mod counter;
 pub mod display;
 pub mod doctor;
 pub mod headless;

@@ -28,7 +28,8 @@ fn display_feed_follows_the_hub_and_reports_a_dropped_link() {
     let dir = tempfile::tempdir().expect("tmp");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
     let (hub, url, stop) = start_hub(dir.path(), &rt);
-    hub.blocking_issue("k", &IssueRequest { field_id: "ho-tich".into(), priority_class: None }).expect("issue");
+    hub.blocking_issue("k", &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false })
+        .expect("issue");
 
     let (tx, rx) = mpsc::channel::<FeedMsg>();
     let feed_url = url.clone();
@@ -43,7 +44,7 @@ fn display_feed_follows_the_hub_and_reports_a_dropped_link() {
     assert!(model.connected);
     assert_eq!(model.fields["ho-tich"].waiting, 1);
 
-    hub.blocking_counter("c", 1, CounterAction::Open { officer_id: None }).expect("open");
+    hub.blocking_counter("c", 1, CounterAction::Open { officer_id: None, pin: None }).expect("open");
     hub.blocking_counter("c", 1, CounterAction::CallNext).expect("call");
     let mut announced = None;
     while announced.is_none() {
@@ -96,6 +97,7 @@ fn display_screen_renders_calls_and_the_disconnected_banner() {
         office: OfficeInfo { id: "x".into(), name_vi: "UBND phường Bến Nghé".into(), name_en: String::new() },
         fields: vec![f("ho-tich", "A", "Hộ tịch – Chứng thực", 4), f("dat-dai", "B", "Đất đai – Xây dựng", 2)],
         priority_classes: vec![],
+        rating: Default::default(),
     };
     m.apply_snapshot(&catalog, &QueueSnapshot { service_day: String::new(), waiting: vec![], counters: vec![] });
     for (i, (n, c)) in [("B002", 3), ("A022", 1), ("A023", 2)].iter().enumerate() {

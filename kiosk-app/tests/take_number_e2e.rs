@@ -54,7 +54,10 @@ fn tapping_a_field_stores_the_ticket_with_its_outbox_event_prints_it_and_shows_i
         .expect("q")
         .collect::<Result<_, _>>()
         .expect("rows");
-    assert_eq!(events, [("ticket_issued".to_owned(), "kiosk-e2e".to_owned())]);
+    // Reserved while printing, issued once the printer confirmed the ticket.
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["ticket_reserved", "ticket_issued"]);
+    assert!(events.iter().all(|(_, d)| d == "kiosk-e2e"));
 
     // The printer seam received the ticket.
     let jobs = printed.jobs();
@@ -102,4 +105,50 @@ fn an_unplugged_printer_does_not_stop_the_kiosk_and_the_number_is_shown() {
     let conf = kiosk.ui().global::<ConfirmationAdapter>();
     assert_eq!(conf.get_number(), "A001", "the number is still given, on screen");
     assert!(!conf.get_printed());
+}
+
+/// Paper out, cover open or a cutter error in the middle of the job: the ticket is not counted
+/// as issued, the kiosk shows the number on screen, and the number stays valid in the queue.
+#[test]
+fn a_print_failing_mid_job_is_not_counted_as_issued_and_the_number_is_shown() {
+    use motcua_device::printer::PaperLevel;
+    use motcua_escpos::virtual_printer::{SimState, VirtualPrinter};
+    let faults = [
+        ("paper out", SimState { paper: PaperLevel::Out, ..SimState::default() }),
+        ("cover open", SimState { cover_open: true, ..SimState::default() }),
+        ("cutter error", SimState { cutter_error: true, ..SimState::default() }),
+    ];
+    for (what, fault) in faults {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("hub.db");
+        let hub = Hub::open(Config::sample(), &db, Arc::new(SystemClock)).expect("hub");
+        let profile = motcua_escpos::Profile::by_name("generic-80").expect("profile");
+        let mut device = motcua_escpos::sim::VirtualEscposDevice::new(VirtualPrinter::new(profile.clone()));
+        device.fault_after(300, fault);
+        let printer = motcua_escpos::EscposPrinter::new(device, profile);
+        let ctx = KioskContext {
+            hub: Arc::new(LocalHub::new(hub.clone(), "kiosk-e2e")),
+            printer: Arc::new(Mutex::new(printer)),
+            settings: KioskSettings { offer_priority: false, ..KioskSettings::default() },
+        };
+        let kiosk = HeadlessKiosk::start(ctx).expect("kiosk");
+        kiosk.tap("take-number", 0).expect("tap take-number");
+        kiosk.tap("field", 0).expect("tap a field");
+        assert_eq!(kiosk.screen(), Screen::Confirmation, "{what}");
+        let conf = kiosk.ui().global::<ConfirmationAdapter>();
+        assert_eq!(conf.get_number(), "A001", "{what}: the number is shown on screen");
+        assert!(!conf.get_printed(), "{what}");
+
+        let conn = rusqlite::Connection::open(&db).expect("db");
+        let kinds: Vec<String> = conn
+            .prepare("SELECT kind FROM outbox WHERE kind LIKE 'ticket_%' ORDER BY seq")
+            .expect("q")
+            .query_map([], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(kinds, ["ticket_reserved", "ticket_print_failed"], "{what}: not counted as issued");
+        let waiting: Vec<String> = hub.snapshot().waiting.into_iter().map(|t| t.number).collect();
+        assert_eq!(waiting, ["A001"], "{what}: the citizen's number stays valid");
+    }
 }

@@ -11,7 +11,7 @@ use motcua_device::printer::PaperLevel;
 use motcua_device::sim::{SimPrinter, SimPrinterHandle};
 use motcua_device::ticket::PaperWidth;
 use motcua_hub::api::{
-    Catalog, FieldInfo, IssueRequest, OfficeInfo, PriorityClassInfo, Ticket, TicketStatus, WaitRange,
+    Catalog, Delivery, FieldInfo, IssueRequest, OfficeInfo, PriorityClassInfo, Ticket, TicketStatus, WaitRange,
 };
 use motcua_kiosk_app::backend::{BackendError, HubClient, KioskContext, KioskSettings};
 use motcua_kiosk_app::controllers::{Lang, Screen};
@@ -27,6 +27,8 @@ struct FakeHub {
     fail: AtomicBool,
     /// When set, `issue` waits for a message on it first (a slow hub).
     gate: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+    /// The last ticket issued (what `confirm` answers with).
+    last: Mutex<Option<Ticket>>,
 }
 
 fn field(id: &str, letter: &str, vi: &str, en: &str, counters: Vec<u32>, waiting: u32) -> FieldInfo {
@@ -72,6 +74,7 @@ fn catalog() -> Catalog {
             class("tre-em-duoi-6-tuoi", "Người đi cùng trẻ em dưới 6 tuổi", "With a child under 6"),
             class("nguoi-co-cong", "Người có công với cách mạng", "Person with meritorious service"),
         ],
+        rating: Default::default(),
     }
 }
 
@@ -97,7 +100,7 @@ impl HubClient for FakeHub {
             .find(|f| f.id == req.field_id)
             .ok_or_else(|| BackendError::Refused { code: "unknown_field".into(), message: req.field_id.clone() })?;
         let n = issued.iter().filter(|r| r.field_id == req.field_id).count();
-        Ok(Ticket {
+        let t = Ticket {
             id: format!("0192a4c2-7f00-7000-8000-{n:012}"),
             number: format!("{}{n:03}", f.letter),
             field_id: f.id.clone(),
@@ -112,7 +115,16 @@ impl HubClient for FakeHub {
             wait: (f.letter == "A").then_some(WaitRange { min_minutes: 10, max_minutes: 20 }),
             counters: f.counters.clone(),
             counter: None,
-        })
+            dossier_code: None,
+        };
+        *self.last.lock().map_err(|_| BackendError::Internal("poisoned".into()))? = Some(t.clone());
+        Ok(t)
+    }
+
+    fn confirm(&self, ticket_id: &str, _delivery: Delivery) -> Result<Ticket, BackendError> {
+        let t = self.last.lock().map_err(|_| BackendError::Internal("poisoned".into()))?.clone();
+        t.filter(|t| t.id == ticket_id)
+            .ok_or_else(|| BackendError::Refused { code: "unknown_ticket".into(), message: ticket_id.into() })
     }
 }
 

@@ -254,7 +254,11 @@ impl TicketData {
 /// Top to bottom: office name (bold, centered), "PHIẾU THỨ TỰ", field name, the number (4 × 4,
 /// bold, centered), "Ưu tiên: …" when there is a priority class, people ahead, the wait range
 /// only when given, the counters when any, the issue time, a QR code of the ticket id with the
-/// id under it, a reminder to watch the display, feed and cut.
+/// id under it, feed and cut.
+///
+/// No closing reminder ("watch the display"): its six letters with marks alone cost about 300
+/// bytes of downloaded glyphs on printers without a Vietnamese code page, and the hall display
+/// and the voice call say it anyway.
 pub fn queue_ticket(data: &TicketData, paper: PaperWidth) -> TicketDoc {
     let center = TextStyle::PLAIN.with_align(Align::Center);
     let center_bold = center.with_bold(true);
@@ -303,13 +307,12 @@ pub fn queue_ticket(data: &TicketData, paper: PaperWidth) -> TicketDoc {
     }
     if !data.counters.is_empty() {
         let list = data.counters.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
-        doc.push_text(&format!("Quầy phục vụ: {list}"), info);
+        // Numbers and times read the same in both languages: one line, both labels.
         let label = if data.counters.len() == 1 { "Counter" } else { "Counters" };
-        doc.push_text(&format!("  {label}: {list}"), english);
+        doc.push_text(&format!("Quầy phục vụ / {label}: {list}"), info);
     }
     if !data.issued_at.trim().is_empty() {
-        doc.push_text(&format!("Giờ lấy số: {}", data.issued_at), info);
-        doc.push_text(&format!("  Issued: {}", data.issued_at), english);
+        doc.push_text(&format!("Giờ lấy số / Issued: {}", data.issued_at), info);
     }
     doc.push(Block::Rule);
 
@@ -321,10 +324,7 @@ pub fn queue_ticket(data: &TicketData, paper: PaperWidth) -> TicketDoc {
         doc.push_qr(&data.ticket_id, module_px);
         doc.push_text(&data.ticket_id, center);
     }
-    doc.push(Block::Feed { lines: 1 });
-    doc.push_text("Vui lòng chú ý màn hình và loa gọi số.", center);
-    doc.push_text("Please watch the display for your number.", center);
-    doc.push(Block::Feed { lines: 3 });
+    doc.push(Block::Feed { lines: 4 });
     doc.push(Block::Cut);
     doc
 }

@@ -38,8 +38,8 @@ fn ticket_contains_office_title_field_and_counters() {
     assert!(t.contains(&"Hộ tịch – Chứng thực".to_owned()));
     assert!(t.contains(&"Ưu tiên: Người cao tuổi".to_owned()));
     assert!(t.contains(&"Số người đang chờ trước bạn: 4".to_owned()));
-    assert!(t.contains(&"Quầy phục vụ: 1, 2".to_owned()));
-    assert!(t.contains(&"Giờ lấy số: 08:46 23/11/2026".to_owned()));
+    assert!(t.contains(&"Quầy phục vụ / Counters: 1, 2".to_owned()));
+    assert!(t.contains(&"Giờ lấy số / Issued: 08:46 23/11/2026".to_owned()));
 }
 
 #[test]

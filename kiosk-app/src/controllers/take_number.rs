@@ -15,13 +15,13 @@ use std::time::Duration;
 use motcua_device::printer::Printer;
 use motcua_device::render::render;
 use motcua_device::ticket::{PaperWidth, TicketData, queue_ticket};
-use motcua_hub::api::{Catalog, FieldInfo, IssueRequest, PriorityClassInfo, Ticket};
+use motcua_hub::api::{Catalog, Delivery, FieldInfo, IssueRequest, PriorityClassInfo, Ticket};
 
 use super::{
     ConfirmationView, Envelope, FieldItem, Lang, PriorityItem, Screen, Tagged, TicketImage, UiCommand, UiUpdate,
     UpdateSink,
 };
-use crate::backend::{HubClient, KioskContext, KioskSettings};
+use crate::backend::{BackendError, HubClient, KioskContext, KioskSettings};
 
 /// Longest wait for one hub or printer call before the kiosk gives up and says so. The hub
 /// clients have their own (shorter) timeouts; this one guards against a call that hangs anyway.
@@ -152,7 +152,7 @@ impl TakeNumber {
             UiCommand::PickField(id) => self.pick_field(&id, sink).await,
             UiCommand::PickPriority(class) => {
                 if let Some(field) = self.field.clone() {
-                    let req = IssueRequest { field_id: field.id, priority_class: class };
+                    let req = IssueRequest { field_id: field.id, priority_class: class, hold_for_print: false };
                     self.issue(req, sink).await;
                 } else {
                     // A stale tap (the session ended meanwhile): start over.
@@ -302,14 +302,17 @@ impl TakeNumber {
             self.send_priorities(sink);
             self.show(Screen::Priority, sink);
         } else {
-            self.issue(IssueRequest { field_id: field.id, priority_class: None }, sink).await;
+            self.issue(IssueRequest { field_id: field.id, priority_class: None, hold_for_print: false }, sink).await;
         }
     }
 
     async fn issue(&mut self, req: IssueRequest, sink: &dyn UpdateSink) {
         self.send(UiUpdate::Busy(true), sink);
         let hub = Arc::clone(&self.hub);
-        let issue_req = req.clone();
+        // The hub holds the number until we say how the citizen got it: printed (counted as
+        // issued) or shown on screen (valid, not counted). A kiosk that dies here leaves a
+        // reservation the hub voids, never a phantom number in the queue.
+        let issue_req = IssueRequest { hold_for_print: true, ..req.clone() };
         let ticket = match blocking(move || hub.issue(&issue_req).map_err(|e| e.to_string())).await {
             Ok(t) => t,
             Err(e) => {
@@ -348,6 +351,36 @@ impl TakeNumber {
             Err(e) => {
                 tracing::warn!(number = %ticket.number, error = %e, "printing did not finish; shown on screen");
                 (false, None)
+            }
+        };
+        let delivery = if printed { Delivery::Printed } else { Delivery::Screen };
+        let hub = Arc::clone(&self.hub);
+        let id = ticket.id.clone();
+        let confirmed = blocking(move || {
+            // A retried confirmation is harmless (the hub ignores a repeat), so retry a
+            // hiccup on the LAN before giving up.
+            let mut last = String::new();
+            for attempt in 0..3u64 {
+                match hub.confirm(&id, delivery) {
+                    Ok(t) => return Ok(t),
+                    Err(e @ BackendError::Refused { .. }) => return Err(e.to_string()),
+                    Err(e) => last = e.to_string(),
+                }
+                std::thread::sleep(std::time::Duration::from_millis(300 * (attempt + 1)));
+            }
+            Err(last)
+        })
+        .await;
+        let ticket = match confirmed {
+            Ok(t) => t,
+            Err(e) => {
+                // The citizen may hold a printed number the hub will void: say so on screen
+                // rather than pretend it is valid.
+                tracing::error!(number = %ticket.number, error = %e, "hub did not take the ticket's confirmation");
+                self.failed = Some(Failed::Issue(req));
+                self.send(UiUpdate::Busy(false), sink);
+                self.show(Screen::Error, sink);
+                return;
             }
         };
         self.failed = None;
@@ -401,7 +434,6 @@ pub fn ticket_data(ticket: &Ticket, catalog: Option<&Catalog>, priority: Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::BackendError;
     use motcua_device::printer::PaperLevel;
     use motcua_device::sim::SimPrinter;
     use motcua_hub::api::{OfficeInfo, TicketStatus, WaitRange};
@@ -409,6 +441,7 @@ mod tests {
     #[derive(Default)]
     struct FakeHub {
         issued: Mutex<Vec<IssueRequest>>,
+        confirmed: Mutex<Vec<Delivery>>,
         fail_issue: std::sync::atomic::AtomicBool,
     }
 
@@ -433,6 +466,7 @@ mod tests {
                 name_vi: "Người cao tuổi".into(),
                 name_en: "Elderly person".into(),
             }],
+            rating: Default::default(),
         }
     }
 
@@ -460,7 +494,16 @@ mod tests {
                 counters: vec![1, 2],
                 wait: Some(WaitRange { min_minutes: 10, max_minutes: 20 }),
                 counter: None,
+                dossier_code: None,
             })
+        }
+        fn confirm(&self, _ticket_id: &str, delivery: Delivery) -> Result<Ticket, BackendError> {
+            self.confirmed.lock().map_err(|_| BackendError::Internal("poisoned".into()))?.push(delivery);
+            let last = self.issued.lock().map_err(|_| BackendError::Internal("poisoned".into()))?.pop();
+            let req =
+                last.ok_or_else(|| BackendError::Refused { code: "unknown_ticket".into(), message: "".into() })?;
+            // Issue it again to build the same ticket (same number).
+            self.issue(&req)
         }
     }
 
@@ -517,6 +560,8 @@ mod tests {
         assert_eq!(issued.len(), 1);
         assert_eq!(issued[0].field_id, "ho-tich");
         assert_eq!(issued[0].priority_class.as_deref(), Some("nguoi-cao-tuoi"));
+        assert!(issued[0].hold_for_print, "the kiosk holds the number until it is printed");
+        assert_eq!(hub.confirmed.lock().map(|v| v.clone()).unwrap_or_default(), [Delivery::Printed]);
         let jobs = printer.jobs();
         assert_eq!(jobs.len(), 1);
         assert!(jobs[0].doc.texts().any(|t| t.contains("A001")));
@@ -545,7 +590,7 @@ mod tests {
 
     #[tokio::test]
     async fn paper_out_still_confirms_the_number_as_not_printed() {
-        let (mut c, _hub, printer) = setup(false);
+        let (mut c, hub, printer) = setup(false);
         printer.set_paper(PaperLevel::Out);
         let sink = Mutex::new(Vec::new());
         c.handle(UiCommand::OpenPicker, &sink).await;
@@ -555,6 +600,8 @@ mod tests {
         assert_eq!(conf.number, "A001");
         assert!(!conf.printed);
         assert!(printer.jobs().is_empty());
+        let confirmed = hub.confirmed.lock().map(|v| v.clone()).unwrap_or_default();
+        assert_eq!(confirmed, [Delivery::Screen], "shown on screen, not counted as issued");
     }
 
     #[tokio::test]

@@ -188,6 +188,7 @@ mod tests {
             office: OfficeInfo { id: "x".into(), name_vi: "UBND phường Bến Nghé".into(), name_en: String::new() },
             fields: vec![f("ho-tich", "A", 2), f("dat-dai", "B", 0)],
             priority_classes: vec![],
+            rating: Default::default(),
         }
     }
 
