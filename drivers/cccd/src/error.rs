@@ -59,6 +59,9 @@ pub enum Error {
     /// The reader failed (no card, disconnected, timeout).
     #[error(transparent)]
     Device(#[from] motcua_device::Error),
+    /// PACE failed: a malformed or inconsistent chip answer, or an unsupported profile.
+    #[error("PACE: {0}")]
+    Pace(&'static str),
     /// Mutual authentication failed.
     #[error("authentication: {0}")]
     Authentication(&'static str),
@@ -75,7 +78,7 @@ impl Error {
             Error::Device(motcua_device::Error::NoCard) => ErrorKind::CardRemoved,
             Error::Device(motcua_device::Error::Timeout) => ErrorKind::Timeout,
             Error::Device(_) => ErrorKind::Device,
-            Error::SecureMessaging(_) => ErrorKind::Protocol,
+            Error::SecureMessaging(_) | Error::Pace(_) => ErrorKind::Protocol,
             Error::Authentication(_) => ErrorKind::Authentication,
         }
     }

@@ -3,10 +3,17 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
 
 pub mod error;
+pub mod fuzz;
+#[cfg(feature = "pcsc")]
+pub mod pcsc;
 pub mod proto;
 pub mod session;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "sim")]
+pub mod test_pki;
+pub mod trust;
 
 pub use error::{Error, ErrorKind, Result};
-pub use session::{BacRandom, Plain, Secure, Session};
+pub use proto::pace::Can;
+pub use session::{AccessMethod, BacRandom, PaceRandom, Plain, Secure, Session, SessionRandom};

@@ -1,12 +1,20 @@
-//! A simulated CCCD chip: the card side of the eMRTD applet with BAC and 3DES secure
-//! messaging, serving configurable files, for use as a
+//! A simulated CCCD chip: the card side of the eMRTD applet with PACE-CAN (GM, brainpoolP256r1,
+//! AES-128 secure messaging) and BAC (3DES secure messaging), serving EF.CardAccess by short
+//! EF identifier and configurable files, for use as a
 //! [`SimIdCardReader`](motcua_device::sim::SimIdCardReader) responder.
 //!
-//! It can misbehave on purpose: a wrong MAC or a truncated response on chosen READ BINARY
-//! commands, `67 00` on reads longer than a limit, or refusing BAC.
+//! [`SimCccdChip::sample`] serves the synthetic citizen: EF.COM, DG1, DG2 (a JPEG-shaped
+//! image), DG13, DG14, DG15 and an EF.SOD signed by the deterministic
+//! [`crate::test_pki::TestPki`], and answers chip authentication (ECDH-AES-128 on
+//! brainpoolP256r1) with DG14's private key and active authentication (ECDSA P-256) with
+//! DG15's; READ BINARY accepts extended Le.
 //!
-//! Does not implement: PACE, chip/active authentication, an SOD, DG2 content (add files
-//! with [`SimCccdChip::with_file`]). Its "random" numbers are deterministic (SHA-1 of a
+//! It can misbehave on purpose: a wrong MAC or a truncated response on chosen READ BINARY
+//! commands, `67 00` on reads longer than a limit, refusing BAC, refusing PACE (`6A80` to
+//! MSE:Set AT), a wrong PACE token, a clone without the CA or AA key, no extended length,
+//! or an altered file byte after signing ([`SimCccdChip::with_altered_byte`]).
+//!
+//! Does not implement: the vpcd protocol, RSA active authentication. Its "random" numbers are deterministic (SHA-1 of a
 //! counter): it is a test twin, not a card.
 
 use std::collections::BTreeMap;
@@ -15,9 +23,26 @@ use motcua_device::sim::ApduResponder;
 use sha1::{Digest, Sha1};
 
 use crate::proto::bac::{BacKey, chip_answer};
+use crate::proto::dg2::{ImageFormat, build_dg2, synthetic_jpeg};
 use crate::proto::dg13::{build_dg13, sample_fields};
 use crate::proto::lds::build_dg1;
+use crate::test_pki::TestPki;
+
+/// Size of the sample chip's synthetic face image.
+pub const SAMPLE_DG2_IMAGE_LEN: usize = 2000;
+use crate::proto::pace::{Can, PaceChip, Password};
 use crate::proto::sm::{Command, SecureChannel};
+
+/// EF.CardAccess of the CCCD (CCCD.md §2.1): TA info, CA info and the PACEInfo
+/// id-PACE-ECDH-GM-AES-CBC-CMAC-128 version 2, parameters 13 (brainpoolP256r1).
+pub const CCCD_CARD_ACCESS: &[u8] = &[
+    0x31, 0x34, 0x30, 0x0D, 0x06, 0x08, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x02, 0x02, 0x01, 0x01, 0x30, 0x0F,
+    0x06, 0x0A, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x02, 0x02, 0x01, 0x01, 0x30, 0x12, 0x06, 0x0A,
+    0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02, 0x02, 0x01, 0x02, 0x02, 0x01, 0x0D,
+];
+
+/// The CAN of the synthetic citizen (last 6 digits of 001099012345).
+pub const SAMPLE_CAN: &str = "012345";
 
 /// The synthetic citizen's TD1 MRZ from CCCD.md §3.1 (made-up data).
 pub const SAMPLE_MRZ: &str =
@@ -42,11 +67,28 @@ pub struct Misbehaviour {
     pub wrong_length_hint: Option<u8>,
     /// Answer `63 00` to EXTERNAL AUTHENTICATE whatever the key.
     pub refuse_bac: bool,
+    /// Answer `6A 80` to MSE:Set AT (a chip that refuses PACE).
+    pub refuse_pace: bool,
+    /// Send a wrong PACE token T_PICC.
+    pub corrupt_pace_token: bool,
+    /// A clone: run chip authentication with a private key that does not match DG14.
+    pub clone_without_ca_key: bool,
+    /// Answer `67 00` to READ BINARY with an extended Le (a card without extended length).
+    pub no_extended_length: bool,
+    /// A clone: sign INTERNAL AUTHENTICATE with a key that does not match DG15.
+    pub clone_without_aa_key: bool,
 }
 
 /// The simulated chip.
 pub struct SimCccdChip {
     key: BacKey,
+    can: Option<Can>,
+    card_access: Option<Vec<u8>>,
+    pace: Option<(PaceChip, u8)>,
+    ca_private_key: Option<[u8; 32]>,
+    aa_signer: Option<TestPki>,
+    ca_selected: bool,
+    pending_channel: Option<SecureChannel>,
     files: BTreeMap<u16, Vec<u8>>,
     misbehaviour: Misbehaviour,
     applet_selected: bool,
@@ -74,6 +116,13 @@ impl SimCccdChip {
     pub fn new(key: BacKey) -> Self {
         Self {
             key,
+            can: None,
+            card_access: None,
+            pace: None,
+            ca_private_key: None,
+            aa_signer: None,
+            ca_selected: false,
+            pending_channel: None,
             files: BTreeMap::new(),
             misbehaviour: Misbehaviour::default(),
             applet_selected: false,
@@ -85,18 +134,63 @@ impl SimCccdChip {
         }
     }
 
-    /// The synthetic citizen of CCCD.md: EF.COM, DG1 from [`SAMPLE_MRZ`] and DG13 from
-    /// [`sample_fields`].
+    /// The synthetic citizen of CCCD.md: PACE with [`SAMPLE_CAN`] ([`CCCD_CARD_ACCESS`]), BAC,
+    /// EF.COM, DG1 from [`SAMPLE_MRZ`], DG2 (a 2 KB JPEG-shaped image), DG13 from
+    /// [`sample_fields`], DG14, DG15 and EF.SOD signed with [`TestPki::sample`].
     pub fn sample() -> Self {
+        Self::sample_signed_by(&TestPki::sample())
+    }
+
+    /// [`SimCccdChip::sample`] with its SOD, DG14 and DG15 from `pki`.
+    pub fn sample_signed_by(pki: &TestPki) -> Self {
+        let dg1 = build_dg1(SAMPLE_MRZ);
+        let dg2 = build_dg2(&synthetic_jpeg(SAMPLE_DG2_IMAGE_LEN), ImageFormat::Jpeg, 240, 320);
+        let dg13 = build_dg13(&sample_fields());
+        let (dg14, dg15) = (pki.dg14(), pki.dg15());
+        let sod = pki.sod(&[(1, &dg1), (2, &dg2), (13, &dg13), (14, &dg14), (15, &dg15)]);
         Self::new(BacKey::new("099012345", "990315", "240315"))
+            .with_pace(Can::new(SAMPLE_CAN).ok(), Some(CCCD_CARD_ACCESS.to_vec()))
             .with_file(0x011E, SAMPLE_EF_COM.to_vec())
-            .with_file(0x0101, build_dg1(SAMPLE_MRZ))
-            .with_file(0x010D, build_dg13(&sample_fields()))
+            .with_file(0x0101, dg1)
+            .with_file(0x0102, dg2)
+            .with_file(0x010D, dg13)
+            .with_file(0x010E, dg14)
+            .with_file(0x010F, dg15)
+            .with_file(0x011D, sod)
+            .with_chip_authentication(pki.ca_private_key)
+            .with_active_authentication(pki.clone())
+    }
+
+    /// Sets the PKI whose active authentication key answers INTERNAL AUTHENTICATE.
+    pub fn with_active_authentication(mut self, pki: TestPki) -> Self {
+        self.aa_signer = Some(pki);
+        self
+    }
+
+    /// Sets the chip authentication private key (matching DG14).
+    pub fn with_chip_authentication(mut self, private_key: [u8; 32]) -> Self {
+        self.ca_private_key = Some(private_key);
+        self
+    }
+
+    /// Flips one bit of byte `offset` of file `fid` (after the SOD was signed): altered data.
+    pub fn with_altered_byte(mut self, fid: u16, offset: usize) -> Self {
+        if let Some(b) = self.files.get_mut(&fid).and_then(|f| f.get_mut(offset)) {
+            *b ^= 0x01;
+        }
+        self
     }
 
     /// Adds or replaces a file.
     pub fn with_file(mut self, fid: u16, content: Vec<u8>) -> Self {
         self.files.insert(fid, content);
+        self
+    }
+
+    /// Sets the CAN for PACE and the EF.CardAccess served (`None`: no such file, BAC only).
+    pub fn with_pace(mut self, can: Option<Can>, card_access: Option<Vec<u8>>) -> Self {
+        self.can = can;
+        self.card_access = card_access;
         self
     }
 
@@ -157,8 +251,75 @@ impl SimCccdChip {
                     Err(_) => vec![0x63, 0x00],
                 }
             }
+            [0x00, 0xB0, 0x9C, 0x00, le] => match &self.card_access {
+                Some(ca) => {
+                    let n = if *le == 0 { 256 } else { usize::from(*le) };
+                    let mut r = ca.get(..n.min(ca.len())).unwrap_or_default().to_vec();
+                    r.extend_from_slice(&SW_OK);
+                    r
+                }
+                None => vec![0x6A, 0x82],
+            },
+            [0x00, 0x22, 0xC1, 0xA4, ..] => self.mse_set_at(apdu),
+            [0x00 | 0x10, 0x86, 0x00, 0x00, ..] => self.general_authenticate(apdu),
             [_, 0xB0, ..] | [_, 0xA4, 0x02, ..] => vec![0x69, 0x82],
             _ => vec![0x6D, 0x00],
+        }
+    }
+
+    fn mse_set_at(&mut self, apdu: &[u8]) -> Vec<u8> {
+        self.pace = None;
+        let Some(can) = self.can.as_ref() else { return vec![0x6A, 0x80] };
+        if self.misbehaviour.refuse_pace {
+            return vec![0x6A, 0x80];
+        }
+        let Ok(cmd) = Command::parse(apdu) else { return vec![0x67, 0x00] };
+        let Some((0x80, oid, rest)) = crate::proto::lds::tlv(&cmd.data) else {
+            return vec![0x6A, 0x80];
+        };
+        if oid != crate::proto::pace::ID_PACE_ECDH_GM_AES_128 || !rest.starts_with(&[0x83, 0x01, 0x02]) {
+            return vec![0x6A, 0x80];
+        }
+        let k_pi = Password::Can(can).k_pi();
+        let nonce: [u8; 16] = self.random();
+        let map_sk: [u8; 32] = self.random();
+        let eph_sk: [u8; 32] = self.random();
+        match PaceChip::new(oid, k_pi, nonce, &map_sk, &eph_sk) {
+            Ok(chip) => {
+                self.pace = Some((chip, 0));
+                SW_OK.to_vec()
+            }
+            Err(_) => vec![0x6F, 0x00],
+        }
+    }
+
+    fn general_authenticate(&mut self, apdu: &[u8]) -> Vec<u8> {
+        let Some((mut chip, step)) = self.pace.take() else { return vec![0x69, 0x85] };
+        let Ok(cmd) = Command::parse(apdu) else { return vec![0x67, 0x00] };
+        let last = cmd.header[0] == 0x00;
+        let answer = match (step, last) {
+            (0, false) if cmd.data == [0x7C, 0x00] => chip.encrypted_nonce().map(|r| (r, None)),
+            (1, false) => chip.map(&cmd.data).map(|r| (r, None)),
+            (2, false) => chip.key_agreement(&cmd.data).map(|r| (r, None)),
+            (3, true) => chip.mutual_auth(&cmd.data).map(|(r, ch)| (r, Some(ch))),
+            _ => return vec![0x69, 0x85],
+        };
+        match answer {
+            Ok((mut r, channel)) => {
+                if let Some(channel) = channel {
+                    if let (true, Some(b)) = (self.misbehaviour.corrupt_pace_token, r.last_mut()) {
+                        *b ^= 0x01;
+                    }
+                    self.channel = Some(channel);
+                    self.applet_selected = false;
+                } else {
+                    self.pace = Some((chip, step + 1));
+                }
+                r.extend_from_slice(&SW_OK);
+                r
+            }
+            Err(crate::Error::Authentication(_)) => vec![0x63, 0x00],
+            Err(_) => vec![0x6A, 0x80],
         }
     }
 
@@ -182,6 +343,10 @@ impl SimCccdChip {
             Ok(o) => o,
             Err(_) => return vec![0x6F, 0x00],
         };
+        // Chip authentication: this response went out under the old keys; switch now.
+        if let Some(next) = self.pending_channel.take() {
+            self.channel = Some(next);
+        }
         if let Some(i) = read_index {
             if self.misbehaviour.corrupt_mac_on_reads.contains(&i) {
                 let n = out.len();
@@ -198,6 +363,37 @@ impl SimCccdChip {
 
     fn execute(&mut self, cmd: &Command) -> (Vec<u8>, [u8; 2], Option<u32>) {
         match (cmd.header, cmd.data.as_slice()) {
+            ([0x00, 0x22, 0x41, 0xA4], [0x80, 0x0A, oid @ ..]) => {
+                self.ca_selected =
+                    self.ca_private_key.is_some() && oid.get(..10) == Some(&crate::proto::dg14::ID_CA_ECDH_AES_128[..]);
+                (Vec::new(), if self.ca_selected { SW_OK } else { [0x6A, 0x80] }, None)
+            }
+            ([0x00, 0x86, 0x00, 0x00], data) if self.ca_selected => {
+                self.ca_selected = false;
+                let Some(mut sk) = self.ca_private_key else { return (Vec::new(), [0x69, 0x85], None) };
+                if self.misbehaviour.clone_without_ca_key {
+                    sk = self.random();
+                }
+                match crate::proto::ca::chip_side(data, &sk) {
+                    Ok((enc, mac)) => {
+                        self.pending_channel = Some(SecureChannel::new_aes(enc, mac));
+                        (vec![0x7C, 0x00], SW_OK, None)
+                    }
+                    Err(_) => (Vec::new(), [0x6A, 0x80], None),
+                }
+            }
+            ([0x00, 0x88, 0x00, 0x00], challenge) if challenge.len() == 8 => match &self.aa_signer {
+                Some(_) if self.misbehaviour.clone_without_aa_key => {
+                    (TestPki::generate("clone", "TEST CSCA Clone").aa_sign(challenge), SW_OK, None)
+                }
+                Some(pki) => (pki.aa_sign(challenge), SW_OK, None),
+                None => (Vec::new(), [0x6D, 0x00], None),
+            },
+            ([0x00, 0xA4, 0x04, 0x0C], [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01]) => {
+                self.applet_selected = true;
+                (Vec::new(), SW_OK, None)
+            }
+            ([0x00, 0xA4, 0x02, 0x0C], [_, _]) if !self.applet_selected => (Vec::new(), [0x6A, 0x82], None),
             ([0x00, 0xA4, 0x02, 0x0C], [hi, lo]) => {
                 let fid = u16::from_be_bytes([*hi, *lo]);
                 if self.files.contains_key(&fid) {
@@ -210,7 +406,10 @@ impl SimCccdChip {
             ([0x00, 0xB0, p1, p2], []) if p1 & 0x80 == 0 => {
                 let index = self.reads;
                 self.reads += 1;
-                let le = cmd.le.map_or(256, |l| if l == 0 { 256 } else { usize::from(l) });
+                let le = cmd.le.unwrap_or(256);
+                if self.misbehaviour.no_extended_length && le > 256 {
+                    return (Vec::new(), [0x67, 0x00], Some(index));
+                }
                 if self.misbehaviour.max_read.is_some_and(|m| le > usize::from(m)) {
                     return (Vec::new(), [0x67, 0x00], Some(index));
                 }

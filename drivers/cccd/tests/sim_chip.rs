@@ -107,7 +107,9 @@ fn a_chip_that_always_corrupts_gives_up_with_a_protocol_error() {
 #[test]
 fn a_missing_file_is_not_found() {
     let mut s = open(SimCccdChip::sample());
-    assert_eq!(s.read_dg(DataGroup::Dg15).unwrap_err().kind(), ErrorKind::NotFound);
+    // DG3 (fingerprints) is not served by the sim; DG11 is absent on real CCCDs too.
+    assert_eq!(s.read_file(0x0103).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(s.read_file(0x010B).unwrap_err().kind(), ErrorKind::NotFound);
 }
 
 #[test]

@@ -90,6 +90,18 @@ impl DataGroup {
         }
     }
 
+    /// The data group number as listed in the SOD (`None` for EF.COM and EF.SOD).
+    pub fn number(self) -> Option<u8> {
+        match self {
+            DataGroup::Dg1 => Some(1),
+            DataGroup::Dg2 => Some(2),
+            DataGroup::Dg13 => Some(13),
+            DataGroup::Dg14 => Some(14),
+            DataGroup::Dg15 => Some(15),
+            DataGroup::Com | DataGroup::Sod => None,
+        }
+    }
+
     /// The data group for an EF.COM tag (`61` = DG1, `75` = DG2, `6D` = DG13 …).
     pub fn from_tag(tag: u8) -> Option<Self> {
         Some(match tag {

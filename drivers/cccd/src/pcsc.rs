@@ -1,0 +1,177 @@
+//! A PC/SC reader as the [`IdCardReader`] seam (feature `pcsc`).
+//!
+//! A thin transport: [`PcscReader::open`] picks a reader (by name, or the first one);
+//! `poll_card` asks pcscd for the reader's state without waiting and connects (shared mode,
+//! T=0 or T=1) when a card arrives, drops the handle when it leaves; `transmit` sends one
+//! APDU with a response buffer large enough for extended-length responses. Card-removed,
+//! card-reset and no-card errors become [`Error::NoCard`] (the kiosk's "giữ thẻ trên đầu
+//! đọc" retry), a pcscd timeout [`Error::Timeout`], a vanished reader or service
+//! [`Error::Disconnected`].
+//!
+//! [`atr_supports_extended_length`] reads the card-capabilities byte of the ATR's historical
+//! bytes (ISO 7816-4 §8.1.1.2.7). The CCCD session uses short APDUs today; the flag is exposed
+//! for the caller and for `read-card` diagnostics.
+//!
+//! Setup (Debian): `apt-get install pcscd libpcsclite-dev` (the library to build and link,
+//! the daemon to run); the kiosk user needs access to pcscd's socket (default on Debian).
+//!
+//! Does not implement: hot-plug of new readers (re-open), `SCardBeginTransaction` around a
+//! whole read (pcscd's shared mode is enough with one kiosk process), vpcd.
+
+use std::ffi::{CStr, CString};
+
+use motcua_device::id_card::{CardPresence, IdCardReader};
+use motcua_device::{DeviceFamily, DeviceInfo, Error};
+
+/// Whether the ATR's historical bytes announce extended Lc/Le (card capabilities, compact-TLV
+/// tag `7x`, third byte bit `0x40`). `false` when the ATR does not say (e.g. contactless
+/// pseudo-ATRs).
+pub fn atr_supports_extended_length(atr: &[u8]) -> bool {
+    historical_bytes(atr).is_some_and(|h| {
+        let mut rest = match h.split_first() {
+            Some((0x80, rest)) => rest,
+            _ => return false,
+        };
+        while let Some((&tl, r)) = rest.split_first() {
+            let len = usize::from(tl & 0x0F);
+            let Some(value) = r.get(..len) else { return false };
+            if tl >> 4 == 0x7 {
+                return value.get(2).is_some_and(|b| b & 0x40 != 0);
+            }
+            rest = r.get(len..).unwrap_or_default();
+        }
+        false
+    })
+}
+
+/// The historical bytes of an ATR (ISO 7816-3 §8.2), if its interface bytes parse.
+pub fn historical_bytes(atr: &[u8]) -> Option<&[u8]> {
+    let t0 = *atr.get(1)?;
+    let k = usize::from(t0 & 0x0F);
+    let mut idx = 2usize;
+    let mut y = t0 >> 4;
+    loop {
+        let count = (y & 0x0F).count_ones() as usize;
+        let td = if y & 0x08 != 0 { Some(*atr.get(idx + count - 1)?) } else { None };
+        idx += count;
+        match td {
+            Some(td) => y = td >> 4,
+            None => break,
+        }
+    }
+    atr.get(idx..idx + k)
+}
+
+fn map_err(e: pcsc::Error) -> Error {
+    match e {
+        pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard | pcsc::Error::ResetCard | pcsc::Error::UnpoweredCard => {
+            Error::NoCard
+        }
+        pcsc::Error::Timeout => Error::Timeout,
+        pcsc::Error::ReaderUnavailable
+        | pcsc::Error::UnknownReader
+        | pcsc::Error::NoReadersAvailable
+        | pcsc::Error::NoService
+        | pcsc::Error::ServiceStopped => Error::Disconnected,
+        other => Error::Hardware(format!("PC/SC: {other}")),
+    }
+}
+
+/// A PC/SC reader.
+pub struct PcscReader {
+    ctx: pcsc::Context,
+    name: CString,
+    card: Option<pcsc::Card>,
+}
+
+impl std::fmt::Debug for PcscReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcscReader").field("name", &self.name).field("card", &self.card.is_some()).finish()
+    }
+}
+
+impl PcscReader {
+    /// The readers pcscd knows.
+    pub fn list() -> Result<Vec<String>, Error> {
+        let ctx = pcsc::Context::establish(pcsc::Scope::User).map_err(map_err)?;
+        let names = ctx.list_readers_owned().map_err(map_err)?;
+        Ok(names.iter().map(|n| n.to_string_lossy().into_owned()).collect())
+    }
+
+    /// Opens the reader called `name`, or the first one.
+    pub fn open(name: Option<&str>) -> Result<Self, Error> {
+        let ctx = pcsc::Context::establish(pcsc::Scope::User).map_err(map_err)?;
+        let names = ctx.list_readers_owned().map_err(map_err)?;
+        let chosen = match name {
+            Some(want) => names.into_iter().find(|n| n.to_string_lossy() == want),
+            None => names.into_iter().next(),
+        }
+        .ok_or(Error::Disconnected)?;
+        Ok(Self { ctx, name: chosen, card: None })
+    }
+
+    fn name(&self) -> &CStr {
+        &self.name
+    }
+}
+
+impl IdCardReader for PcscReader {
+    fn poll_card(&mut self) -> Result<Option<CardPresence>, Error> {
+        let mut states = [pcsc::ReaderState::new(self.name.clone(), pcsc::State::UNAWARE)];
+        self.ctx.get_status_change(Some(std::time::Duration::ZERO), &mut states).map_err(map_err)?;
+        let [state] = &states;
+        if !state.event_state().contains(pcsc::State::PRESENT) {
+            self.card = None;
+            return Ok(None);
+        }
+        if self.card.is_none() {
+            let card = self.ctx.connect(self.name(), pcsc::ShareMode::Shared, pcsc::Protocols::ANY).map_err(map_err)?;
+            self.card = Some(card);
+        }
+        Ok(Some(CardPresence { atr: state.atr().to_vec() }))
+    }
+
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, Error> {
+        if apdu.len() < 4 {
+            return Err(Error::Protocol(format!("command APDU of {} bytes is shorter than its header", apdu.len())));
+        }
+        let card = self.card.as_ref().ok_or(Error::NoCard)?;
+        let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+        let result = card.transmit(apdu, &mut buf).map(<[u8]>::to_vec);
+        match result {
+            Ok(r) if r.len() >= 2 => Ok(r),
+            Ok(r) => Err(Error::Protocol(format!("response APDU of {} bytes has no status word", r.len()))),
+            Err(e) => {
+                let e = map_err(e);
+                if matches!(e, Error::NoCard) {
+                    self.card = None;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn info(&self) -> DeviceInfo {
+        DeviceInfo {
+            family: DeviceFamily::IdCardReader,
+            name: format!("PC/SC {}", self.name.to_string_lossy()),
+            simulated: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_capabilities_in_historical_bytes() {
+        // TS T0(TD1, K=5) TD1(TD2) TD2(TD3) TD3(TA4) TA4 | historical 80 73 C0 21 40 (byte 3 has 0x40).
+        let atr = [0x3B, 0x85, 0x80, 0x81, 0x11, 0xFE, 0x80, 0x73, 0xC0, 0x21, 0x40];
+        assert_eq!(historical_bytes(&atr), Some(&atr[6..]));
+        assert!(atr_supports_extended_length(&atr));
+        let short = [0x3B, 0x85, 0x80, 0x81, 0x11, 0xFE, 0x80, 0x73, 0xC0, 0x21, 0x00];
+        assert!(!atr_supports_extended_length(&short));
+        assert!(!atr_supports_extended_length(&[0x3B]));
+    }
+}
