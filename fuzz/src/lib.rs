@@ -50,10 +50,28 @@ pub fn scanner_lines(data: &[u8]) {
     let _ = asm.finish();
 }
 
+/// Code scanners: serial framing, HID keyboard-wedge records, and what a scanned text means.
+pub fn scanner_devices(data: &[u8]) {
+    motcua_scanner::fuzz::fuzz_serial(data);
+    motcua_scanner::fuzz::fuzz_hid(data);
+    motcua_scanner::fuzz::fuzz_payload(data);
+}
+
+/// The chip of a CCCD: what a hostile card may answer (EF.CardAccess, SOD, DG2, DG14, secure
+/// messaging responses).
+pub fn cccd_chip(data: &[u8]) {
+    motcua_cccd::fuzz::fuzz_card_access(data);
+    motcua_cccd::fuzz::fuzz_sod(data);
+    motcua_cccd::fuzz::fuzz_dg2(data);
+    motcua_cccd::fuzz::fuzz_dg14(data);
+    motcua_cccd::fuzz::fuzz_sm_response(data);
+}
+
 /// Hub API request bodies from the LAN.
 pub fn hub_api_json(data: &[u8]) {
     let _ = serde_json::from_slice::<motcua_hub::api::IssueRequest>(data);
     let _ = serde_json::from_slice::<motcua_hub::api::CounterAction>(data);
+    let _ = serde_json::from_slice::<motcua_hub::api::ConfirmRequest>(data);
 }
 
 /// A fuzz target: any bytes in, no panic out.
@@ -65,4 +83,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("escpos_status", escpos_status),
     ("scanner_lines", scanner_lines),
     ("hub_api_json", hub_api_json),
+    ("scanner_devices", scanner_devices),
+    ("cccd_chip", cccd_chip),
 ];

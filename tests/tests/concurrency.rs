@@ -35,7 +35,11 @@ fn many_http_clients_at_once_never_get_a_duplicate_number() {
                         let t: Ticket = agent
                             .post(format!("http://{addr}/api/v1/tickets"))
                             .header("Authorization", format!("Bearer {}", motcua_tests::TEST_KIOSK_TOKEN))
-                            .send_json(IssueRequest { field_id: field.into(), priority_class: None })
+                            .send_json(IssueRequest {
+                                field_id: field.into(),
+                                priority_class: None,
+                                hold_for_print: false,
+                            })
                             .expect("issue")
                             .body_mut()
                             .read_json()

@@ -26,7 +26,11 @@ fn crash_child_entry() {
             let hub = hub.clone();
             std::thread::spawn(move || {
                 for n in 0.. {
-                    let req = IssueRequest { field_id: fields[(i + n) % fields.len()].into(), priority_class: None };
+                    let req = IssueRequest {
+                        field_id: fields[(i + n) % fields.len()].into(),
+                        priority_class: None,
+                        hold_for_print: false,
+                    };
                     match hub.blocking_issue("kiosk-crash", &req) {
                         Ok(t) => {
                             let mut out = std::io::stdout().lock();

@@ -289,6 +289,11 @@ impl<C: Connect, K: Clock> KeypadDriver<C, K> {
         if self.ready { self.send_screen() } else { Ok(()) }
     }
 
+    /// The key map in use.
+    pub fn keymap(&self) -> &KeyMap {
+        &self.config.keymap
+    }
+
     /// The lines last given to [`KeypadDriver::show`], as truncated for the wire.
     pub fn lines(&self) -> &[String] {
         &self.lines
