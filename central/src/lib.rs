@@ -2,10 +2,13 @@
 //!
 //! It verifies each request's HMAC signature (replay window + nonce cache), stores events once
 //! by id (the idempotency key), serves seeded dossiers, the catalog and office configuration,
-//! takes device health reports, and can be told to misbehave ([`Fault`]) for tests.
+//! takes device health reports, receives counter recordings ([`recordings`]: `/v1/recordings…`
+//! behind the same device signature, clips stored in `recordings/` next to the database), and
+//! can be told to misbehave ([`Fault`]) for tests.
 
 pub mod bench;
 pub mod conformance;
+pub mod recordings;
 mod seed;
 
 use std::collections::HashMap;
@@ -25,6 +28,7 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 
 pub use bench::{BenchFigures, bench_relay};
+pub use recordings::StoredRecording;
 pub use seed::SeedDossier;
 
 /// A device allowed to call the central.
@@ -140,6 +144,7 @@ struct Inner {
     test_fault_endpoint: bool,
     nonces: Mutex<HashMap<(String, String), jiff::Timestamp>>,
     duplicates: Mutex<u64>,
+    recordings_dir: PathBuf,
 }
 
 /// A reference central: open it, keep the handle (faults, inspection), serve it.
@@ -178,6 +183,9 @@ impl CentralServer {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(recordings::SCHEMA)?;
+        let recordings_dir = cfg.db_path.parent().unwrap_or(std::path::Path::new(".")).join("recordings");
+        std::fs::create_dir_all(&recordings_dir)?;
         for d in seed::dossiers() {
             conn.execute(
                 "INSERT OR IGNORE INTO dossiers (code, secret, doc) VALUES (?1, ?2, ?3)",
@@ -192,6 +200,7 @@ impl CentralServer {
             test_fault_endpoint: cfg.test_fault_endpoint,
             nonces: Mutex::new(HashMap::new()),
             duplicates: Mutex::new(0),
+            recordings_dir,
         })))
     }
 
@@ -226,6 +235,17 @@ impl CentralServer {
         *lock(&self.0.duplicates)
     }
 
+    /// Counter recordings held (finished and in progress), oldest first.
+    pub fn recordings(&self) -> Result<Vec<StoredRecording>, CentralError> {
+        Ok(recordings::RecordingStore::new(self.clone()).list()?)
+    }
+
+    /// Where finished recordings are stored: `recordings/<device>/<clip_id>.mkv` next to the
+    /// database.
+    pub fn recordings_dir(&self) -> &std::path::Path {
+        &self.0.recordings_dir
+    }
+
     /// The seeded dossiers (code, secret), for demos and tests.
     pub fn seeded_dossiers() -> Vec<SeedDossier> {
         seed::dossiers()
@@ -246,6 +266,13 @@ impl CentralServer {
             // A full batch (1000 events) with large payloads stays well under this.
             .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
             .with_state(self.clone())
+            // Counter recordings: the recorder's own mapping over the durable store, behind
+            // the same signature check (chunk bodies are raw bytes whatever the content type).
+            .merge(
+                motcua_recorder::http::upload_routes(recordings::RecordingStore::new(self.clone())).route_layer(
+                    axum::middleware::from_fn_with_state(self.clone(), recordings::authenticate_recording),
+                ),
+            )
     }
 
     /// Serve on `listener` until `shutdown` resolves.
