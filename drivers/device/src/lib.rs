@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod camera;
+pub mod clock;
 mod error;
 pub mod id_card;
 pub mod keypad;
