@@ -329,9 +329,102 @@ pub fn queue_ticket(data: &TicketData, paper: PaperWidth) -> TicketDoc {
     doc
 }
 
+/// What a dossier status slip says: what the kiosk showed after a lookup, on paper. Personal
+/// data is limited to the masked applicant name the central returned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct StatusSlipData {
+    /// Issuing office, e.g. "UBND phường Bến Nghé".
+    pub office_name: String,
+    /// Dossier code, e.g. `000.00.12.H62-201105-0004`.
+    pub code: String,
+    /// Procedure name.
+    pub procedure: String,
+    /// Applicant, masked ("Nguyễn V. A.").
+    pub applicant: String,
+    /// Status in Vietnamese ("Đang xử lý").
+    pub status: String,
+    /// Receipt date, formatted ("08:10 03/11/2026").
+    pub received_at: String,
+    /// Due date, formatted.
+    pub due_at: String,
+    /// "Đúng hạn" / "Quá hạn", when known.
+    pub timeliness: Option<String>,
+    /// Processing steps, oldest first: (time formatted, what happened).
+    pub steps: Vec<(String, String)>,
+    /// When the answer came from the kiosk's cache: the time it was fetched, formatted.
+    pub as_of: Option<String>,
+    /// When the slip was printed, formatted.
+    pub printed_at: String,
+}
+
+/// Lays out a dossier status slip: office, title, code, procedure, applicant, status (large),
+/// dates, timeliness, the processing steps, an "as of" line for a cached answer, print time.
+pub fn status_slip(data: &StatusSlipData, paper: PaperWidth) -> TicketDoc {
+    let center = TextStyle::PLAIN.with_align(Align::Center);
+    let center_bold = center.with_bold(true);
+    let info = TextStyle::PLAIN;
+    let mut doc = TicketDoc::new(paper);
+    if !data.office_name.trim().is_empty() {
+        doc.push_text(&data.office_name, center_bold);
+    }
+    doc.push(Block::Rule);
+    doc.push_text("TÌNH TRẠNG HỒ SƠ", center_bold.with_size(1, 2));
+    doc.push_text(&data.code, center_bold);
+    doc.push(Block::Rule);
+    doc.push_text(&format!("Thủ tục: {}", data.procedure), info);
+    if !data.applicant.trim().is_empty() {
+        doc.push_text(&format!("Người nộp: {}", data.applicant), info);
+    }
+    doc.push_text(&data.status, center_bold.with_size(2, 2));
+    doc.push_text(&format!("Ngày tiếp nhận: {}", data.received_at), info);
+    doc.push_text(&format!("Hẹn trả kết quả: {}", data.due_at), info);
+    if let Some(t) = &data.timeliness {
+        doc.push_text(t, info.with_bold(true));
+    }
+    if !data.steps.is_empty() {
+        doc.push(Block::Rule);
+        doc.push_text("Quá trình xử lý:", info.with_bold(true));
+        for (at, step) in &data.steps {
+            doc.push_text(&format!("{at} {step}"), info);
+        }
+    }
+    doc.push(Block::Rule);
+    if let Some(at) = &data.as_of {
+        doc.push_text(&format!("Thông tin cập nhật lúc {at} (chưa kết nối được hệ thống)"), info);
+    }
+    doc.push_text(&format!("In lúc {}", data.printed_at), info);
+    doc.push(Block::Feed { lines: 4 });
+    doc.push(Block::Cut);
+    doc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_slip_carries_code_status_steps_and_as_of() {
+        let data = StatusSlipData {
+            office_name: "UBND phường Bến Nghé".into(),
+            code: "000.00.12.H62-261103-0001".into(),
+            procedure: "Đăng ký khai sinh".into(),
+            applicant: "Nguyễn V. A.".into(),
+            status: "Đang xử lý".into(),
+            received_at: "08:10 03/11/2026".into(),
+            due_at: "17:00 04/11/2026".into(),
+            timeliness: Some("Quá hạn".into()),
+            steps: vec![("08:10 03/11".into(), "Tiếp nhận hồ sơ".into())],
+            as_of: Some("09:00 23/11/2026".into()),
+            printed_at: "09:05 23/11/2026".into(),
+        };
+        let doc = status_slip(&data, PaperWidth::Mm80);
+        let t: Vec<&str> = doc.texts().collect();
+        assert!(t.contains(&"000.00.12.H62-261103-0001"));
+        assert!(t.contains(&"Đang xử lý"));
+        assert!(t.contains(&"08:10 03/11 Tiếp nhận hồ sơ"));
+        assert!(t.iter().any(|l| l.contains("cập nhật lúc 09:00 23/11/2026")));
+        assert!(matches!(doc.blocks.last(), Some(Block::Cut)));
+    }
 
     #[test]
     fn style_builders_clamp_multipliers() {
