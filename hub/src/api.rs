@@ -178,6 +178,10 @@ pub struct Ticket {
     /// Dossier code the officer linked, if any.
     #[serde(default)]
     pub dossier_code: Option<String>,
+    /// The service session of the latest call (UUIDv7), once called: ratings and counter
+    /// recordings carry it.
+    #[serde(default)]
+    pub session_id: Option<String>,
 }
 
 /// A counter's action.

@@ -956,6 +956,7 @@ impl State {
             wait: t.wait,
             counter: t.counter,
             dossier_code: t.dossier_code.clone(),
+            session_id: t.session_id.map(|s| s.to_string()),
         }
     }
 }

@@ -468,9 +468,8 @@ fn dossier_codes_are_checked_for_shape() {
 }
 
 fn reserve(s: &mut Sim, now: Timestamp) -> (uuid::Uuid, String) {
-    let evs = s
-        .run(Command::Issue { field_id: "ho-tich".into(), priority_class: None, hold: true }, now)
-        .expect("reserve");
+    let evs =
+        s.run(Command::Issue { field_id: "ho-tich".into(), priority_class: None, hold: true }, now).expect("reserve");
     match evs.last() {
         Some(Event::TicketReserved { ticket }) => (ticket.id, ticket.number.clone()),
         other => panic!("unexpected {other:?}"),
