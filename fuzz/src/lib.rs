@@ -67,6 +67,11 @@ pub fn cccd_chip(data: &[u8]) {
     motcua_cccd::fuzz::fuzz_sm_response(data);
 }
 
+/// A camera frame for the on-device QR decoder (first bytes: width and height).
+pub fn qr_frames(data: &[u8]) {
+    motcua_qr::fuzz_decode(data);
+}
+
 /// Hub API request bodies from the LAN.
 pub fn hub_api_json(data: &[u8]) {
     let _ = serde_json::from_slice::<motcua_hub::api::IssueRequest>(data);
@@ -85,4 +90,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("hub_api_json", hub_api_json),
     ("scanner_devices", scanner_devices),
     ("cccd_chip", cccd_chip),
+    ("qr_frames", qr_frames),
 ];
