@@ -94,6 +94,9 @@ pub struct KioskContext {
     pub printer: Arc<Mutex<dyn Printer>>,
     /// Screen behaviour.
     pub settings: KioskSettings,
+    /// Dossier lookup (the central system and the offline cache); `None` when the kiosk has no
+    /// way to reach a central: the lookup screen then says so.
+    pub lookup: Option<Arc<crate::lookup::Lookup>>,
 }
 
 impl std::fmt::Debug for KioskContext {

@@ -34,6 +34,8 @@ enum Cmd {
     Display(DisplayArgs),
     /// A counter's rating keypad: officer keys call, recall, skip and finish; citizens rate.
     Counter(CounterArgs),
+    /// A counter's screen: the officer signs in, calls, serves, transfers, links dossier codes.
+    CounterScreen(CounterScreenArgs),
     /// Print the `pin_sha256` line of an officer for office.toml.
     OfficerPin {
         /// Officer id.
@@ -140,11 +142,24 @@ enum BenchCmd {
         #[arg(long, default_value_t = 100_000)]
         events: u64,
     },
+    /// Decode every camera-like frame listed in DIR/truth.tsv (file, payload, level) on one
+    /// thread: decoded, wrong, per level, CPU per frame.
+    Qr {
+        /// Corpus directory (`bench/qr/make_corpus.py DIR 300 565` makes one).
+        dir: PathBuf,
+    },
     /// From an officer's call-next to the first audio sample of the announcement.
     Announce {
         /// Calls to time.
         #[arg(long, default_value_t = 20)]
         rounds: usize,
+    },
+    /// Record 640x480 MJPEG at 15 fps plus 16 kHz mono audio from file sources in real time;
+    /// CPU (% of one core) and peak memory.
+    Av {
+        /// Seconds to record.
+        #[arg(long, default_value_t = 60)]
+        seconds: u32,
     },
 }
 
@@ -266,6 +281,56 @@ struct CounterArgs {
     /// The officer's PIN (required when office.toml lists officers).
     #[arg(long, env = "MOTCUA_OFFICER_PIN", hide_env_values = true)]
     pin: Option<String>,
+    /// Record each service session (camera and microphone) from the call to the end of the
+    /// rating window; keypad LED 15 is lit while recording. Clips are uploaded to
+    /// --central-url (signed with --central-device/--central-key); without it they stay here.
+    #[arg(long)]
+    record: bool,
+    /// Where --record keeps clips. Default: `recordings` in the data directory.
+    #[arg(long, env = "MOTCUA_RECORDINGS_DIR")]
+    recordings_dir: Option<PathBuf>,
+    /// Camera for --record: `sim` (a test card) or a V4L2 MJPEG camera by path
+    /// (/dev/v4l/by-id/...-video-index0; needs a build with the `camera` feature).
+    #[arg(long, default_value = "sim")]
+    camera: String,
+    /// Microphone for --record: `sim` (a tone) or an ALSA device (`default`,
+    /// `plughw:CARD=...,DEV=0`; needs a build with the `microphone` feature).
+    #[arg(long, default_value = "sim")]
+    microphone: String,
+    /// With --record: serve the live camera picture to supervisors on the LAN at
+    /// `http://ADDR/preview/COUNTER` (MJPEG), e.g. `0.0.0.0:8710`. Off by default.
+    #[arg(long)]
+    preview_listen: Option<SocketAddr>,
+    /// Bearer token supervisors must send for the live picture (at least 16 characters).
+    #[arg(long, env = "MOTCUA_PREVIEW_TOKEN", hide_env_values = true)]
+    preview_token: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args, Clone)]
+struct CounterScreenArgs {
+    /// The office hub (the kiosk's embedded hub serves on http://127.0.0.1:8700).
+    #[arg(long, default_value = "http://127.0.0.1:8700")]
+    hub_url: String,
+    /// This counter device's bearer token from office.toml ([[device]] with role "counter").
+    #[arg(long, env = "MOTCUA_HUB_TOKEN", hide_env_values = true)]
+    hub_token: String,
+    /// Counter number.
+    #[arg(long)]
+    counter: u32,
+    /// Office time zone of the clock.
+    #[arg(long, default_value = "Asia/Ho_Chi_Minh")]
+    timezone: String,
+    /// A window instead of full screen.
+    #[arg(long)]
+    windowed: bool,
+    /// No window: read the hub once, render the screen to a PNG in --screens-dir and exit.
+    #[arg(long)]
+    headless: bool,
+    /// Where --headless writes its PNG file.
+    #[arg(long, default_value = "motcua-screens")]
+    screens_dir: PathBuf,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -309,6 +374,19 @@ pub fn main() -> Result<()> {
             crate::bench::run_issue(&crate::bench::IssueBench { clients, tickets, dir })
         }
         Some(Cmd::Bench { which: BenchCmd::Announce { rounds } }) => crate::bench::run_announce(rounds),
+        Some(Cmd::Bench { which: BenchCmd::Qr { dir } }) => {
+            let report =
+                motcua_qr::bench::run(&dir).with_context(|| format!("decoding the corpus in {}", dir.display()))?;
+            println!("{}", report.table());
+            println!("{}", report.json());
+            Ok(())
+        }
+        Some(Cmd::Bench { which: BenchCmd::Av { seconds } }) => {
+            let report = motcua_recorder::bench_av(seconds).context("A/V recording bench")?;
+            print!("{}", report.table());
+            println!("{}", report.json());
+            Ok(())
+        }
         Some(Cmd::Bench { which: BenchCmd::Ticket { rounds } }) => crate::printcmd::run_bench_ticket(rounds),
         Some(Cmd::PrintTest { profile, ticket, output, device }) => {
             crate::printcmd::run_print_test(&profile, ticket, output.as_deref(), device.as_deref())
@@ -334,6 +412,7 @@ pub fn main() -> Result<()> {
             std::process::exit(i32::from(failed > 0));
         }
         Some(Cmd::Counter(a)) => run_counter(a),
+        Some(Cmd::CounterScreen(a)) => run_counter_screen(a),
         Some(Cmd::OfficerPin { officer, pin }) => {
             println!("pin_sha256 = \"{}\"", motcua_hub::config::pin_hash(&officer, &pin));
             Ok(())
@@ -350,6 +429,26 @@ pub fn main() -> Result<()> {
     }
 }
 
+fn run_counter_screen(a: CounterScreenArgs) -> Result<()> {
+    let opts = crate::counter_screen::CounterScreenOptions {
+        hub_url: a.hub_url,
+        token: a.hub_token,
+        counter: a.counter,
+        timezone: a.timezone,
+        windowed: a.windowed,
+    };
+    if a.headless {
+        let file = crate::counter_screen::render_headless(&opts, &a.screens_dir)?;
+        println!("{}", file.display());
+        return Ok(());
+    }
+    if !display_available() {
+        eprintln!("{NO_DISPLAY}");
+        std::process::exit(2);
+    }
+    crate::counter_screen::run_counter_screen(&opts)
+}
+
 fn run_counter(a: CounterArgs) -> Result<()> {
     use motcua_keypad::{KeyMap, KeypadDriver, SerialConfig, SerialConnector, SystemClock as KClock};
     if !(3..=5).contains(&a.rating_keys) {
@@ -360,15 +459,22 @@ fn run_counter(a: CounterArgs) -> Result<()> {
     cfg.keymap = KeyMap::new(a.rating_keys);
     let hub = RemoteHub::new(&a.hub_url, &a.hub_token);
     let keymap = cfg.keymap.clone();
+    let mut recording = if a.record { Some(start_recording(&a, &hub)?) } else { None };
+    let indicator = recording.as_ref().map(|(r, _)| r.indicator());
     if a.keypad == "sim" {
         let (mut twin, end) = motcua_keypad::sim::KeypadTwin::pair(KClock::new(), session ^ 0x5A5A)
             .context("cannot create the simulated keypad's pseudo-terminal")?;
         let mut end = Some(end);
         let connector = move || end.take().ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound));
-        let driver = KeypadDriver::new(connector, KClock::new(), cfg);
+        let driver =
+            crate::recording::IndicatorKeypad::new(KeypadDriver::new(connector, KClock::new(), cfg), indicator);
         let mut station = crate::counter::Station::new(a.counter, hub, driver)
             .with_context(|| format!("hub at {} did not answer", a.hub_url))?;
-        station.sign_in(a.officer, a.pin).context("the counter could not be opened")?;
+        match (a.officer.clone(), a.pin.clone()) {
+            // No PIN given: the officer types it on the keypad.
+            (Some(officer), None) => station.begin_keypad_sign_in(&officer),
+            (officer, pin) => station.sign_in(officer, pin).context("the counter could not be opened")?,
+        }
         let keys = spawn_key_reader(keymap);
         eprintln!(
             "Simulated keypad for counter {}: n = next, r = recall, s = skip, f = finish, 1-{} = rating, q = quit.",
@@ -386,7 +492,9 @@ fn run_counter(a: CounterArgs) -> Result<()> {
                 Ok(None) | Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
                 Err(std::sync::mpsc::TryRecvError::Empty) => {}
             }
-            for ev in station.turn(std::time::Instant::now()) {
+            let events = station.turn(std::time::Instant::now());
+            observe_recording(recording.as_mut(), &events, station.last_reply());
+            for ev in events {
                 eprintln!("{ev:?}");
             }
             let _ = twin.poll();
@@ -402,10 +510,14 @@ fn run_counter(a: CounterArgs) -> Result<()> {
         return Ok(());
     }
     let connector = SerialConnector::new(SerialConfig::new(a.keypad.clone()));
-    let driver = KeypadDriver::new(connector, KClock::new(), cfg);
+    let driver = crate::recording::IndicatorKeypad::new(KeypadDriver::new(connector, KClock::new(), cfg), indicator);
     let mut station = crate::counter::Station::new(a.counter, hub, driver)
         .with_context(|| format!("hub at {} did not answer", a.hub_url))?;
-    station.sign_in(a.officer, a.pin).context("the counter could not be opened")?;
+    match (a.officer.clone(), a.pin.clone()) {
+        // No PIN given: the officer types it on the keypad.
+        (Some(officer), None) => station.begin_keypad_sign_in(&officer),
+        (officer, pin) => station.sign_in(officer, pin).context("the counter could not be opened")?,
+    }
     tracing::info!(counter = a.counter, keypad = %a.keypad, "counter station running");
     // Alive while the loop turns (each turn waits at most the keypad read timeout).
     let started = std::time::Instant::now();
@@ -418,10 +530,82 @@ fn run_counter(a: CounterArgs) -> Result<()> {
         });
     }
     loop {
-        for ev in station.turn(std::time::Instant::now()) {
+        let events = station.turn(std::time::Instant::now());
+        observe_recording(recording.as_mut(), &events, station.last_reply());
+        for ev in events {
             tracing::info!(event = ?ev, "counter");
         }
         last_turn.store(started.elapsed().as_secs(), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+type CounterRecording = (crate::recording::SessionRecorder, crate::recording::Uploads);
+
+/// `motcua counter --record`: capture, the session follower and the upload thread.
+fn start_recording(a: &CounterArgs, hub: &RemoteHub) -> Result<CounterRecording> {
+    use crate::counter::CounterHub as _;
+    let dir = a.recordings_dir.clone().unwrap_or_else(|| data_dir(&a.common).join("recordings"));
+    let scale = hub.rating_scale().with_context(|| format!("hub at {} did not answer", a.hub_url))?;
+    let (recorder, store) = crate::recording::open_recorder(&dir, a.counter, &a.camera, &a.microphone)
+        .with_context(|| format!("starting the counter recorder (clips in {})", dir.display()))?;
+    if let Some(addr) = a.preview_listen {
+        let token =
+            a.preview_token.clone().filter(|t| t.len() >= 16).context(
+                "--preview-listen needs --preview-token (or MOTCUA_PREVIEW_TOKEN) of at least 16 characters",
+            )?;
+        let feeds = std::collections::HashMap::from([(a.counter.to_string(), recorder.preview_feed())]);
+        let router = motcua_recorder::preview::preview_router(feeds, &token);
+        std::thread::Builder::new().name("motcua-preview".into()).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => return tracing::error!(error = %e, "live preview not started"),
+            };
+            rt.block_on(async move {
+                match tokio::net::TcpListener::bind(addr).await {
+                    Ok(l) => {
+                        tracing::info!(%addr, "live camera preview for supervisors");
+                        if let Err(e) = axum::serve(l, router).await {
+                            tracing::error!(error = %e, "live preview stopped");
+                        }
+                    }
+                    Err(e) => tracing::error!(%addr, error = %e, "live preview not started"),
+                }
+            });
+        })?;
+    }
+    let uploader = match a.common.central_target()? {
+        crate::uplink::CentralTarget::Embedded => {
+            tracing::warn!(dir = %dir.display(), "--record without --central-url: clips are kept here, not uploaded");
+            None
+        }
+        crate::uplink::CentralTarget::Remote { url, device_id, key } => {
+            let cfg = motcua_relay::HttpCentralConfig {
+                base_url: url,
+                device_id,
+                key,
+                timeout: std::time::Duration::from_secs(60),
+            };
+            let central = motcua_relay::HttpCentral::new(cfg).map_err(|e| anyhow::anyhow!("central client: {e}"))?;
+            Some(motcua_recorder::http::HttpUploader::new(central))
+        }
+    };
+    let uploads = crate::recording::spawn_uploads(store.clone(), uploader, std::time::Duration::from_secs(300))
+        .context("starting the recording upload thread")?;
+    let rec = crate::recording::SessionRecorder::new(recorder, store, scale, a.officer.clone(), Some(uploads.waker()))
+        .context("starting the recording worker")?;
+    tracing::info!(dir = %dir.display(), camera = %a.camera, microphone = %a.microphone, "recording service sessions");
+    Ok((rec, uploads))
+}
+
+fn observe_recording(
+    rec: Option<&mut CounterRecording>,
+    events: &[crate::counter::StationEvent],
+    reply: Option<&motcua_hub::api::CounterReply>,
+) {
+    if let Some((r, _)) = rec {
+        r.observe(events, reply, std::time::Instant::now());
+        // The worker logs what it did; drain its reports so they do not pile up.
+        while r.try_event().is_some() {}
     }
 }
 
@@ -460,6 +644,15 @@ fn spawn_key_reader(keymap: motcua_keypad::KeyMap) -> std::sync::mpsc::Receiver<
         }
     });
     rx
+}
+
+/// The uplink's dossier client, shared with the relay's credentials.
+struct SharedDossiers(Arc<crate::lookup::CentralDossiers>);
+
+impl crate::lookup::DossierSource for SharedDossiers {
+    fn fetch(&self, code: &str, secret: &str) -> Result<serde_json::Value, crate::lookup::LookupError> {
+        self.0.fetch(code, secret)
+    }
 }
 
 fn init_tracing() {
@@ -555,6 +748,7 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
 
     let mut office_tz = None;
     let mut embedded: Option<Hub> = None;
+    let mut dossiers: Option<Box<dyn crate::lookup::DossierSource>> = None;
     let hub: Arc<dyn HubClient> = if kcfg.hub.url.is_empty() {
         let cfg = office_config(&args.common)?;
         office_tz = Some(cfg.office.timezone.clone());
@@ -564,6 +758,7 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
         tracing::info!(db = %hub.db_path().display(), "embedded hub running");
         let uplink = crate::uplink::start(&rt, hub.db_path(), &dir, args.common.central_target()?)?;
         hub.add_health_source(Arc::new(crate::uplink::RelayHealth(uplink.metrics)));
+        dossiers = Some(Box::new(SharedDossiers(uplink.dossiers)));
         if !kcfg.hub.listen.is_empty() {
             let addr: SocketAddr = kcfg.hub.listen.parse().context("hub.listen")?;
             match rt.block_on(tokio::net::TcpListener::bind(addr)) {
@@ -579,7 +774,26 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
         Arc::new(LocalHub::new(hub, kcfg.kiosk.device_id.clone()))
     } else {
         tracing::info!(url = %kcfg.hub.url, "using the office hub");
+        if let crate::uplink::CentralTarget::Remote { url, device_id, key } = args.common.central_target()? {
+            dossiers = Some(Box::new(crate::lookup::CentralDossiers::new(&url, &device_id, key)));
+        }
         Arc::new(RemoteHub::new(&kcfg.hub.url, &kcfg.hub.token))
+    };
+    let lookup = match dossiers {
+        Some(source) => {
+            let path = data_dir(&args.common).join("kiosk-cache.db");
+            let cache = crate::lookup::DossierCache::open(&path)
+                .or_else(|e| {
+                    tracing::warn!(error = %e, path = %path.display(), "dossier cache unavailable; kept in memory");
+                    crate::lookup::DossierCache::in_memory()
+                })
+                .context("dossier cache")?;
+            Some(Arc::new(crate::lookup::Lookup::new(source, cache)))
+        }
+        None => {
+            tracing::warn!("no central system configured for this kiosk: dossier lookup is off");
+            None
+        }
     };
 
     let paper = if kcfg.printer.paper_mm == 58 { PaperWidth::Mm58 } else { PaperWidth::Mm80 };
@@ -587,12 +801,17 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
         crate::printcmd::kiosk_printer(&kcfg.printer.kind, &kcfg.printer.device, &kcfg.printer.profile, paper)
             .context("opening the ticket printer")?;
     tracing::info!(kind = %kcfg.printer.kind, profile = %kcfg.printer.profile, "printer: {} mm", kcfg.printer.paper_mm);
+    // Paper near end, cover open, ... on the embedded hub's health page, metrics and journal.
+    let monitor = crate::printer_health::PrinterMonitor::spawn(Arc::clone(&printer)).context("printer monitor")?;
+    if let Some(h) = &embedded {
+        h.add_health_source(Arc::new(monitor));
+    }
 
     let mut settings = kcfg.settings();
     if let Some(tz) = office_tz {
         settings.timezone = tz;
     }
-    let ctx = KioskContext { hub, printer, settings };
+    let ctx = KioskContext { hub, printer, settings, lookup };
     // systemd: ready now; the watchdog is fed while the embedded hub commits and (with a window)
     // while Slint's event loop answers.
     let windowed = !args.headless;
@@ -619,7 +838,15 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
         return Ok(());
     }
     // Slint's event loop owns this (main) thread until the window closes.
-    let result = crate::window::run_window(ctx);
+    let scanner = crate::scanning::open(&kcfg.scanner);
+    if scanner.is_some() {
+        tracing::info!(kind = %kcfg.scanner.kind, device = %kcfg.scanner.device, "code scanner");
+    }
+    let camera = crate::camera::open(&kcfg.camera).context("opening the QR camera")?;
+    if camera.is_some() {
+        tracing::info!(kind = %kcfg.camera.kind, device = %kcfg.camera.device, "QR camera");
+    }
+    let result = crate::window::run_window(ctx, scanner, camera);
     rt.shutdown_timeout(std::time::Duration::from_secs(2));
     if let Err(e) = &result {
         let msg = format!("{e:#}");

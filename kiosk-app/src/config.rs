@@ -20,6 +20,50 @@ pub struct KioskConfig {
     /// The ticket printer.
     #[serde(default)]
     pub printer: PrinterSection,
+    /// The code scanner for dossier receipts.
+    #[serde(default)]
+    pub scanner: ScannerSection,
+    /// The camera that reads receipt QR codes.
+    #[serde(default)]
+    pub camera: CameraSection,
+}
+
+/// `[camera]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraSection {
+    /// `none`, `dir` (PNG frames from `device`, looping: the camera twin) or `v4l2` (needs the
+    /// `camera` build feature).
+    pub kind: String,
+    /// The frame directory for `dir`, `/dev/videoN` for `v4l2`.
+    pub device: String,
+    /// Frames per second asked of the camera.
+    pub fps: u32,
+}
+
+impl Default for CameraSection {
+    fn default() -> Self {
+        Self { kind: "none".into(), device: String::new(), fps: 15 }
+    }
+}
+
+/// `[scanner]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScannerSection {
+    /// `none`, `serial` (USB-CDC or a serial bridge) or `hid` (keyboard wedge, read through evdev
+    /// and grabbed so its keystrokes never reach the screen).
+    pub kind: String,
+    /// `/dev/serial/by-id/...` for `serial`, `/dev/input/by-id/...-event-kbd` for `hid`.
+    pub device: String,
+    /// Serial speed.
+    pub baud: u32,
+}
+
+impl Default for ScannerSection {
+    fn default() -> Self {
+        Self { kind: "none".into(), device: String::new(), baud: 9600 }
+    }
 }
 
 /// `[kiosk]`.
@@ -92,7 +136,12 @@ pub struct PrinterSection {
 
 impl Default for PrinterSection {
     fn default() -> Self {
-        Self { kind: "escpos-sim".into(), paper_mm: 80, device: "/dev/motcua/printer".into(), profile: "generic-80".into() }
+        Self {
+            kind: "escpos-sim".into(),
+            paper_mm: 80,
+            device: "/dev/motcua/printer".into(),
+            profile: "generic-80".into(),
+        }
     }
 }
 
@@ -123,6 +172,15 @@ impl KioskConfig {
         }
         if !matches!(self.printer.kind.as_str(), "sim" | "escpos-sim" | "escpos") {
             bail!("printer.kind {:?}: use \"sim\", \"escpos-sim\" or \"escpos\"", self.printer.kind);
+        }
+        if !matches!(self.scanner.kind.as_str(), "none" | "serial" | "hid") {
+            bail!("scanner.kind {:?}: use \"none\", \"serial\" or \"hid\"", self.scanner.kind);
+        }
+        if self.scanner.kind != "none" && self.scanner.device.is_empty() {
+            bail!("scanner.device is needed with scanner.kind = {:?}", self.scanner.kind);
+        }
+        if !matches!(self.camera.kind.as_str(), "none" | "dir" | "v4l2") {
+            bail!("camera.kind {:?}: use \"none\", \"dir\" or \"v4l2\"", self.camera.kind);
         }
         if !matches!(self.printer.paper_mm, 58 | 80) {
             bail!("printer.paper_mm must be 58 or 80");

@@ -142,8 +142,10 @@ pub enum StationEvent {
     },
     /// A press the hub refused (e.g. a rating outside a window); nothing changed.
     Refused(String),
-    /// The same press delivered again; ignored.
+    /// The same press delivered again (or a PIN digit); nothing for the hub.
     Repeat,
+    /// The officer signed in with the PIN typed on the keypad.
+    SignedIn,
 }
 
 /// A keypad bound to one counter.
@@ -158,7 +160,24 @@ pub struct Station<H, P> {
     window: Option<(u32, Instant)>,
     thanks_until: Option<Instant>,
     last_press: Option<(KeyPress, Instant)>,
+    last_reply: Option<CounterReply>,
+    pin: Option<PinEntry>,
 }
+
+/// An officer typing their PIN on the keypad.
+#[derive(Debug)]
+struct PinEntry {
+    officer: String,
+    digits: String,
+    failures: u32,
+    locked_until: Option<Instant>,
+}
+
+/// Wrong PINs in a row before the keypad waits [`PIN_LOCKOUT`].
+pub const PIN_TRIES: u32 = 3;
+
+/// How long the keypad refuses PINs after [`PIN_TRIES`] wrong ones.
+pub const PIN_LOCKOUT: Duration = Duration::from_secs(60);
 
 impl<H: CounterHub, P: CounterKeypad> Station<H, P> {
     /// A station for `counter`; reads the rating scale from the hub.
@@ -174,6 +193,8 @@ impl<H: CounterHub, P: CounterKeypad> Station<H, P> {
             window: None,
             thanks_until: None,
             last_press: None,
+            last_reply: None,
+            pin: None,
         };
         s.show_idle();
         Ok(s)
@@ -185,6 +206,80 @@ impl<H: CounterHub, P: CounterKeypad> Station<H, P> {
         self.note(&r);
         self.show_idle();
         Ok(())
+    }
+
+    /// Sign `officer` in with a PIN typed on the keypad: key `n` types the digit `n` (rating keys
+    /// first, then next, recall, skip), "finish" submits. Until then officer keys do nothing.
+    pub fn begin_keypad_sign_in(&mut self, officer: &str) {
+        self.pin =
+            Some(PinEntry { officer: officer.to_owned(), digits: String::new(), failures: 0, locked_until: None });
+        self.show_pin(None);
+    }
+
+    /// Whether the keypad is waiting for the officer's PIN.
+    pub fn awaiting_pin(&self) -> bool {
+        self.pin.is_some()
+    }
+
+    fn show_pin(&mut self, message: Option<&str>) {
+        let Some(p) = &self.pin else { return };
+        let lines = vec![
+            "Đăng nhập".to_owned(),
+            format!("Cán bộ: {}", p.officer),
+            message.map_or_else(|| "Nhập mã PIN:".to_owned(), str::to_owned),
+            "•".repeat(p.digits.chars().count()),
+        ];
+        self.keypad.show(&lines);
+    }
+
+    fn pin_key(&mut self, key: Key, now: Instant) -> StationEvent {
+        let n = u8::try_from(self.scale.keys.len()).unwrap_or(5);
+        let Some(p) = self.pin.as_mut() else { return StationEvent::Repeat };
+        if p.locked_until.is_some_and(|t| now < t) {
+            self.show_pin(Some("Thử lại sau 1 phút"));
+            return StationEvent::Refused("PIN entry locked".into());
+        }
+        let digit = match key {
+            Key::Rating(k) => Some(k),
+            Key::Next => Some(n + 1),
+            Key::Recall => Some(n + 2),
+            Key::Skip => Some(n + 3),
+            Key::Finish => None,
+        };
+        if let Some(d) = digit {
+            if p.digits.len() < 8 {
+                p.digits.push(char::from(b'0' + d.min(9)));
+            }
+            self.show_pin(None);
+            return StationEvent::Repeat;
+        }
+        let (officer, pin) = (p.officer.clone(), std::mem::take(&mut p.digits));
+        match self.hub.act(self.counter, CounterAction::Open { officer_id: Some(officer), pin: Some(Pin(pin)) }) {
+            Ok(r) => {
+                self.pin = None;
+                self.note(&r);
+                self.keypad.buzz(0, 100);
+                self.show_idle();
+                StationEvent::SignedIn
+            }
+            Err(e) => {
+                if let Some(p) = self.pin.as_mut() {
+                    p.failures += 1;
+                    if p.failures >= PIN_TRIES {
+                        p.failures = 0;
+                        p.locked_until = Some(now + PIN_LOCKOUT);
+                    }
+                }
+                self.keypad.buzz(1, 300);
+                self.show_pin(Some("Sai mã PIN"));
+                StationEvent::Refused(e.to_string())
+            }
+        }
+    }
+
+    /// The hub's reply to the last action it accepted (ticket, rating window), if any.
+    pub fn last_reply(&self) -> Option<&CounterReply> {
+        self.last_reply.as_ref()
     }
 
     /// The keypad.
@@ -224,6 +319,9 @@ impl<H: CounterHub, P: CounterKeypad> Station<H, P> {
             return StationEvent::Repeat;
         }
         self.last_press = Some((k, now));
+        if self.pin.is_some() {
+            return self.pin_key(k.key, now);
+        }
         let action = match k.key {
             Key::Next => CounterAction::CallNext,
             Key::Recall => CounterAction::Recall,
@@ -292,6 +390,7 @@ impl<H: CounterHub, P: CounterKeypad> Station<H, P> {
     }
 
     fn note(&mut self, r: &CounterReply) {
+        self.last_reply = Some(r.clone());
         self.waiting = r.waiting;
         self.current = r
             .ticket
@@ -317,7 +416,7 @@ impl<H: CounterHub, P: CounterKeypad> Station<H, P> {
     }
 
     fn show_idle(&mut self) {
-        if self.window.is_some() || self.thanks_until.is_some() {
+        if self.window.is_some() || self.thanks_until.is_some() || self.pin.is_some() {
             return;
         }
         let serving = match &self.current {

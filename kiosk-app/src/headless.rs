@@ -178,6 +178,7 @@ pub struct HeadlessKiosk {
     updates: std::sync::mpsc::Receiver<Tagged>,
     controller: Option<ControllerThread>,
     next_sync: Cell<u64>,
+    camera: std::cell::RefCell<Option<crate::camera::CameraHandle>>,
 }
 
 impl std::fmt::Debug for HeadlessKiosk {
@@ -210,6 +211,7 @@ impl HeadlessKiosk {
             updates,
             controller: Some(controller),
             next_sync: Cell::new(1),
+            camera: std::cell::RefCell::new(None),
         };
         kiosk.settle()?;
         Ok(kiosk)
@@ -304,6 +306,34 @@ impl HeadlessKiosk {
         Ok(())
     }
 
+    /// Attaches a QR camera worker, as the windowed kiosk does with `[camera]`.
+    pub fn attach_camera(&self, worker: motcua_qr::worker::CameraWorker) -> anyhow::Result<()> {
+        let Some(commands) = &self.commands else { bail!("kiosk stopped") };
+        *self.camera.borrow_mut() = Some(crate::camera::attach(&self.ui, commands, worker));
+        Ok(())
+    }
+
+    /// A code scanner (or the camera) read `text`: the kiosk routes it as a real scan, then settles.
+    pub fn scan(&self, text: &str) -> anyhow::Result<()> {
+        let Some(commands) = &self.commands else { bail!("kiosk stopped") };
+        if !commands.send(ui::app_adapter::session(&self.ui), UiCommand::Scanned(text.to_owned())) {
+            bail!("the controller does not take commands");
+        }
+        self.settle()
+    }
+
+    /// Types `text` on the lookup keypad, key by key (the keypad types `.` and `-` itself).
+    pub fn type_on_keypad(&self, text: &str) -> anyhow::Result<()> {
+        for c in text.chars().filter(|c| !matches!(c, '.' | '-')) {
+            let keys = ui::lookup_adapter::keys(&self.ui);
+            let Some(i) = keys.iter().position(|k| k.chars().eq(std::iter::once(c))) else {
+                bail!("the keypad offers no {c:?} now (it offers {keys:?})");
+            };
+            self.tap("key", i)?;
+        }
+        Ok(())
+    }
+
     /// Moves the virtual clock forward (firing due timers) and settles.
     pub fn advance(&self, by: Duration) -> anyhow::Result<()> {
         self.clock.advance(by);
@@ -331,6 +361,9 @@ impl Drop for HeadlessKiosk {
         }
     }
 }
+
+/// A dossier the reference central seeds (`motcua_central::seed`), with its lookup secret.
+pub const SAMPLE_DOSSIER: (&str, &str) = ("000.00.12.H62-261103-0001", "104729");
 
 /// Walks the real take-a-number flow with simulated taps in Vietnamese and English, portrait
 /// and landscape, and writes one PNG per screen into `out_dir`. Returns the files in order.
@@ -369,7 +402,11 @@ pub fn run_headless(ctx: KioskContext, out_dir: &Path) -> anyhow::Result<Vec<Pat
             }
             kiosk.tap("lookup", 0)?;
             expect(&kiosk, Screen::Lookup)?;
+            kiosk.type_on_keypad(SAMPLE_DOSSIER.0.get(..11).unwrap_or_default())?;
             files.push(kiosk.save_png(&name("5-lookup"))?);
+            // A receipt held to the scanner: one of the reference central's seeded dossiers.
+            kiosk.scan(&format!("{}|{}", SAMPLE_DOSSIER.0, SAMPLE_DOSSIER.1))?;
+            files.push(kiosk.save_png(&name("6-lookup-result"))?);
             kiosk.tap("back", 0)?;
             expect(&kiosk, Screen::Home)?;
         }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use motcua_hub::api::{ApiError, Catalog, ConfirmRequest, CounterAction, CounterReply, Delivery, IssueRequest, Ticket};
+use motcua_hub::api::{
+    ApiError, Catalog, ConfirmRequest, CounterAction, CounterReply, Delivery, IssueRequest, QueueSnapshot, Ticket,
+};
 use motcua_hub::{ErrorKind, Hub};
 
 use crate::backend::{BackendError, HubClient};
@@ -28,6 +30,11 @@ impl LocalHub {
     /// A counter action as this device.
     pub fn counter_action(&self, counter: u32, action: CounterAction) -> Result<CounterReply, BackendError> {
         self.hub.blocking_counter(&self.device_id, counter, action).map_err(from_hub)
+    }
+
+    /// The queue as displays and counter screens see it.
+    pub fn queue(&self) -> Result<QueueSnapshot, BackendError> {
+        Ok(self.hub.snapshot())
     }
 }
 
@@ -102,6 +109,17 @@ impl RemoteHub {
             .send_json(&action)
             .map_err(unreachable)?;
         self.check(resp)?.body_mut().read_json().map_err(|e| BackendError::Internal(format!("bad reply: {e}")))
+    }
+
+    /// `GET /api/v1/queue`: who waits and what every counter does.
+    pub fn queue(&self) -> Result<QueueSnapshot, BackendError> {
+        let resp = self
+            .agent
+            .get(format!("{}/api/v1/queue", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .call()
+            .map_err(unreachable)?;
+        self.check(resp)?.body_mut().read_json().map_err(|e| BackendError::Internal(format!("bad queue: {e}")))
     }
 }
 

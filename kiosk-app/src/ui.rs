@@ -8,6 +8,7 @@ pub mod app_adapter;
 pub mod confirmation_adapter;
 pub mod field_picker_adapter;
 pub mod home_adapter;
+pub mod lookup_adapter;
 pub mod priority_adapter;
 
 // The code slint-build generates from ui/app.slint. It is not ours to lint.
@@ -27,8 +28,9 @@ mod generated {
 
 pub use generated::{
     AppAdapter, AppWindow, CallRow, ConfirmationAdapter, DisplayAdapter, DisplayWindow, FieldPickerAdapter, HitRect,
-    HomeAdapter, PriorityAdapter, WaitingRow,
+    HomeAdapter, LookupAdapter, PriorityAdapter, WaitingRow,
 };
+pub use generated::{CounterAdapter, CounterFieldChoice, CounterNotice, CounterWaitingRow, CounterWindow};
 
 use crate::backend::KioskSettings;
 use crate::bridge::CommandSender;
@@ -42,6 +44,7 @@ pub fn attach(ui: &AppWindow, settings: &KioskSettings, commands: &CommandSender
     field_picker_adapter::wire(ui, commands);
     priority_adapter::wire(ui, commands);
     confirmation_adapter::wire(ui, settings, commands);
+    lookup_adapter::wire(ui, commands);
     app_adapter::set_clock(ui, &settings.now());
     send(ui, commands, UiCommand::Start);
 }
@@ -66,6 +69,7 @@ pub fn apply(ui: &AppWindow, tagged: Tagged) {
         UiUpdate::Fields { items, loading } => field_picker_adapter::show(ui, &items, loading),
         UiUpdate::Priorities { field_name, items } => priority_adapter::show(ui, &field_name, &items),
         UiUpdate::Confirmation(view) => confirmation_adapter::show(ui, &view),
+        UiUpdate::Lookup(view) => lookup_adapter::show(ui, &view),
         // Only the headless driver waits for these.
         UiUpdate::Synced(_) => {}
     }

@@ -32,6 +32,8 @@ pub struct Uplink {
     pub metrics: MetricsHandle,
     /// The embedded central's address, if one runs.
     pub embedded_central: Option<SocketAddr>,
+    /// Dossier status from the same central, with the same device credentials.
+    pub dossiers: std::sync::Arc<crate::lookup::CentralDossiers>,
 }
 
 /// Start the relay (and the embedded central) on `rt`. The tasks live as long as the runtime.
@@ -56,6 +58,7 @@ pub fn start(rt: &tokio::runtime::Runtime, hub_db: &Path, data_dir: &Path, targe
             (format!("http://{addr}"), "hub".to_owned(), key, Some(addr))
         }
     };
+    let dossiers = std::sync::Arc::new(crate::lookup::CentralDossiers::new(&url, &device_id, key.clone()));
     let outbox = SqliteOutbox::open(hub_db).context("opening the outbox for the relay")?;
     let central =
         HttpCentral::new(HttpCentralConfig { base_url: url, device_id, key, timeout: Duration::from_secs(30) })
@@ -67,7 +70,7 @@ pub fn start(rt: &tokio::runtime::Runtime, hub_db: &Path, data_dir: &Path, targe
             tracing::error!(error = %e, "relay stopped");
         }
     });
-    Ok(Uplink { metrics, embedded_central })
+    Ok(Uplink { metrics, embedded_central, dossiers })
 }
 
 /// The relay's figures on the hub's health page and metrics.

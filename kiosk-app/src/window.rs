@@ -15,7 +15,11 @@ use crate::ui::{self, AppWindow};
 
 /// Opens the kiosk window sized from `ctx.settings` and runs it until it is closed. Must be
 /// called on the main thread (Slint's event loop lives there).
-pub fn run_window(ctx: KioskContext) -> anyhow::Result<()> {
+pub fn run_window(
+    ctx: KioskContext,
+    scanner: Option<Box<dyn motcua_device::scanner::CodeScanner>>,
+    camera: Option<motcua_qr::worker::CameraWorker>,
+) -> anyhow::Result<()> {
     let window = AppWindow::new().context("creating the kiosk window (is there a display?)")?;
     window.window().set_size(slint::LogicalSize::new(ctx.settings.width as f32, ctx.settings.height as f32));
 
@@ -24,6 +28,16 @@ pub fn run_window(ctx: KioskContext) -> anyhow::Result<()> {
         .context("starting the kiosk controller thread")?;
 
     ui::attach(&window, &ctx.settings, &commands);
+    if let Some(scanner) = scanner {
+        let (weak, tx) = (window.as_weak(), commands.clone());
+        crate::scanning::spawn(scanner, move |text| {
+            let tx = tx.clone();
+            weak.upgrade_in_event_loop(move |ui| ui::send(&ui, &tx, crate::controllers::UiCommand::Scanned(text)))
+                .is_ok()
+        })
+        .context("starting the scanner thread")?;
+    }
+    let _camera = camera.map(|worker| crate::camera::attach(&window, &commands, worker));
     let clock = ui::app_adapter::start_clock(&window, &ctx.settings);
     let result = window.run().context("running the kiosk window");
 

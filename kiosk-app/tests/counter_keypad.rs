@@ -51,10 +51,14 @@ struct Rig {
 
 impl Rig {
     fn new() -> Rig {
+        Self::with_config(Config::sample())
+    }
+
+    fn with_config(config: Config) -> Rig {
         let dir = tempfile::tempdir().expect("tmp");
         let db = dir.path().join("hub.db");
         let hub_clock = Arc::new(ShiftedClock::default());
-        let hub = Hub::open(Config::sample(), &db, hub_clock.clone()).expect("hub");
+        let hub = Hub::open(config, &db, hub_clock.clone()).expect("hub");
         let clock = ManualClock::new();
         let (twin, end) = KeypadTwin::pair(clock.clone(), 1).expect("pty pair");
         let slot = Arc::new(Mutex::new(Some(end)));
@@ -170,4 +174,41 @@ fn one_unsatisfied_rating_tied_to_officer_ticket_and_dossier_whatever_the_keypad
     assert_eq!(r["dossier_code"], code);
     assert_eq!(r["counter"], 1);
     assert_eq!(r["window_id"], window);
+}
+
+#[test]
+fn the_officer_signs_in_with_a_pin_typed_on_the_keypad() {
+    let mut cfg = Config::sample();
+    cfg.officers = vec![motcua_hub::config::Officer {
+        id: "cb01".into(),
+        name: "Nguyễn Thị Lan".into(),
+        pin_sha256: motcua_hub::config::pin_hash("cb01", "2136"),
+        counters: vec![],
+    }];
+    let mut rig = Rig::with_config(cfg);
+    rig.station.begin_keypad_sign_in("cb01");
+    rig.pump(10);
+    assert_eq!(rig.twin.lines().get(&2).map(String::as_str), Some("Nhập mã PIN:"));
+    // Rating keys type their number, skip types 6 (three rating keys + next 4, recall 5): 2 1 3 6.
+    let type_pin = |rig: &mut Rig, ids: &[u8]| {
+        let mut ev = Vec::new();
+        for &id in ids {
+            ev.extend(rig.press(id));
+        }
+        ev
+    };
+    type_pin(&mut rig, &[1, 0, 2, 6]); // 2 1 3 5: wrong
+    assert_eq!(rig.twin.lines().get(&3).map(String::as_str), Some("••••"), "the PIN is never shown");
+    let ev = rig.press(FINISH);
+    assert!(matches!(ev.as_slice(), [StationEvent::Refused(_)]), "{ev:?}");
+    assert_eq!(rig.twin.lines().get(&2).map(String::as_str), Some("Sai mã PIN"));
+    assert!(!rig.hub.snapshot().counters.iter().any(|c| c.number == 1 && c.open));
+    // Officer keys do not act while the PIN is asked.
+    type_pin(&mut rig, &[1, 0, 2, 7]);
+    let ev = rig.press(FINISH);
+    assert_eq!(ev, [StationEvent::SignedIn]);
+    let c1 = rig.hub.snapshot().counters.into_iter().find(|c| c.number == 1).expect("counter 1");
+    assert!(c1.open);
+    assert_eq!(c1.officer_id.as_deref(), Some("cb01"));
+    assert_eq!(rig.twin.lines().get(&0).map(String::as_str), Some("Quầy 1"));
 }

@@ -27,6 +27,7 @@ fn tapping_a_field_stores_the_ticket_with_its_outbox_event_prints_it_and_shows_i
         hub: Arc::new(LocalHub::new(hub.clone(), "kiosk-e2e")),
         printer: Arc::new(Mutex::new(printer)),
         settings,
+        lookup: None,
     };
     let kiosk = HeadlessKiosk::start(ctx).expect("kiosk");
     kiosk.tap("take-number", 0).expect("tap take-number");
@@ -76,6 +77,7 @@ fn the_escpos_driver_on_the_virtual_printer_confirms_the_ticket() {
         hub: Arc::new(LocalHub::new(hub, "kiosk-e2e")),
         printer,
         settings: KioskSettings { offer_priority: false, ..KioskSettings::default() },
+        lookup: None,
     };
     let kiosk = HeadlessKiosk::start(ctx).expect("kiosk");
     kiosk.tap("take-number", 0).expect("tap take-number");
@@ -98,6 +100,7 @@ fn an_unplugged_printer_does_not_stop_the_kiosk_and_the_number_is_shown() {
         hub: Arc::new(LocalHub::new(hub, "kiosk-e2e")),
         printer,
         settings: KioskSettings { offer_priority: false, ..KioskSettings::default() },
+        lookup: None,
     };
     let kiosk = HeadlessKiosk::start(ctx).expect("kiosk");
     kiosk.tap("take-number", 0).expect("tap take-number");
@@ -130,6 +133,7 @@ fn a_print_failing_mid_job_is_not_counted_as_issued_and_the_number_is_shown() {
             hub: Arc::new(LocalHub::new(hub.clone(), "kiosk-e2e")),
             printer: Arc::new(Mutex::new(printer)),
             settings: KioskSettings { offer_priority: false, ..KioskSettings::default() },
+            lookup: None,
         };
         let kiosk = HeadlessKiosk::start(ctx).expect("kiosk");
         kiosk.tap("take-number", 0).expect("tap take-number");

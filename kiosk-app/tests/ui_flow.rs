@@ -116,6 +116,7 @@ impl HubClient for FakeHub {
             counters: f.counters.clone(),
             counter: None,
             dossier_code: None,
+            session_id: None,
         };
         *self.last.lock().map_err(|_| BackendError::Internal("poisoned".into()))? = Some(t.clone());
         Ok(t)
@@ -139,8 +140,23 @@ fn rig(width: u32, height: u32, offer_priority: bool) -> Rig {
     let printer = SimPrinter::new(PaperWidth::Mm80);
     let handle = printer.handle();
     let settings = KioskSettings { width, height, offer_priority, ..KioskSettings::default() };
-    let ctx = KioskContext { hub: hub.clone(), printer: Arc::new(Mutex::new(printer)), settings };
+    let cache = motcua_kiosk_app::lookup::DossierCache::in_memory().expect("cache");
+    let lookup = Some(Arc::new(motcua_kiosk_app::lookup::Lookup::new(Box::new(SeededDossiers), cache)));
+    let ctx = KioskContext { hub: hub.clone(), printer: Arc::new(Mutex::new(printer)), settings, lookup };
     Rig { hub, printer: handle, ctx }
+}
+
+/// The reference central's seeded dossiers, answered in-process.
+struct SeededDossiers;
+
+impl motcua_kiosk_app::lookup::DossierSource for SeededDossiers {
+    fn fetch(&self, code: &str, secret: &str) -> Result<serde_json::Value, motcua_kiosk_app::lookup::LookupError> {
+        motcua_central::CentralServer::seeded_dossiers()
+            .into_iter()
+            .find(|d| d.code == code && d.secret == secret)
+            .map(|d| d.doc)
+            .ok_or(motcua_kiosk_app::lookup::LookupError::NotFound)
+    }
 }
 
 const PORTRAIT: (u32, u32) = (1080, 1920);
@@ -372,8 +388,20 @@ fn walk_every_screen(width: u32, height: u32, name: &str) {
     shot(&kiosk, &format!("{name}-1-home"));
     kiosk.tap("lookup", 0).expect("lookup");
     assert_eq!(kiosk.screen(), Screen::Lookup);
-    assert_on_screen(&kiosk, &[("back", 0)], "lookup");
+    let digits: Vec<(&str, usize)> =
+        (0..10).map(|i| ("key", i)).chain([("backspace", 0), ("code", 0), ("secret", 0), ("back", 0)]).collect();
+    assert_on_screen(&kiosk, &digits, "lookup (digits)");
+    kiosk.type_on_keypad("0000012").expect("type");
+    let letters: Vec<(&str, usize)> = (0..26).map(|i| ("key", i)).chain([("backspace", 0)]).collect();
+    assert_on_screen(&kiosk, &letters, "lookup (letters)");
     shot(&kiosk, &format!("{name}-5-lookup"));
+    let (code, secret) = motcua_kiosk_app::headless::SAMPLE_DOSSIER;
+    kiosk.type_on_keypad(code.get(10..).unwrap_or_default()).expect("type the rest");
+    kiosk.type_on_keypad(secret).expect("type the secret");
+    assert_on_screen(&kiosk, &[("submit", 0)], "lookup (complete)");
+    kiosk.tap("submit", 0).expect("submit");
+    shot(&kiosk, &format!("{name}-5-lookup-result"));
+    assert_on_screen(&kiosk, &[("print", 0), ("again", 0), ("back", 0)], "lookup result");
     kiosk.tap("back", 0).expect("back");
     assert_eq!(kiosk.screen(), Screen::Home);
 
@@ -421,7 +449,7 @@ fn run_headless_writes_every_screen_in_both_languages_and_orientations() {
     let rig = rig(PORTRAIT.0, PORTRAIT.1, true);
     let out = tempfile::tempdir().expect("tmp");
     let files = motcua_kiosk_app::headless::run_headless(rig.ctx.clone(), out.path()).expect("run_headless");
-    assert_eq!(files.len(), 20, "{files:?}");
+    assert_eq!(files.len(), 24, "{files:?}");
     for f in &files {
         let bytes = std::fs::read(f).expect("read");
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{}", f.display());

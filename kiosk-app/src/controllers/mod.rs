@@ -8,8 +8,10 @@
 //! Implements: the vocabulary shared by the UI and the controllers, and the take-a-number flow
 //! ([`take_number`]). Does not implement: dossier lookup (a later issue), rating, admin.
 
+pub mod lookup;
 pub mod take_number;
 
+pub use lookup::{LookupFocus, LookupStage, LookupView};
 pub use take_number::TakeNumber;
 
 use std::sync::Arc;
@@ -168,6 +170,8 @@ pub enum UiUpdate {
     },
     /// The issued ticket.
     Confirmation(ConfirmationView),
+    /// The lookup screen's content.
+    Lookup(LookupView),
     /// Answer to [`UiCommand::Sync`]: every update caused by earlier commands was sent before it.
     Synced(u64),
 }
@@ -188,6 +192,20 @@ pub enum UiCommand {
     Back,
     /// "Tra cứu hồ sơ".
     OpenLookup,
+    /// A key of the lookup screen's keypad.
+    LookupKey(String),
+    /// "Xóa" on the lookup keypad.
+    LookupBackspace,
+    /// The citizen tapped the code or the secret field.
+    LookupFocus(LookupFocus),
+    /// "Tra cứu".
+    LookupSubmit,
+    /// "Tra cứu hồ sơ khác": clear and start over.
+    LookupAgain,
+    /// "In phiếu": print the status shown.
+    LookupPrint,
+    /// A code scanner or the camera read this text (routed by its shape).
+    Scanned(String),
     /// "Thử lại" on the error screen.
     Retry,
     /// The citizen switched language.

@@ -57,6 +57,9 @@ pub struct TakeNumber {
     field: Option<FieldInfo>,
     failed: Option<Failed>,
     issued: Option<Issued>,
+    lookup_svc: Option<Arc<crate::lookup::Lookup>>,
+    lookup: super::lookup::LookupState,
+    answer: Option<crate::lookup::Answer>,
 }
 
 impl std::fmt::Debug for TakeNumber {
@@ -85,6 +88,9 @@ impl TakeNumber {
             field: None,
             failed: None,
             issued: None,
+            lookup_svc: ctx.lookup.clone(),
+            lookup: super::lookup::LookupState::default(),
+            answer: None,
         }
     }
 
@@ -136,6 +142,8 @@ impl TakeNumber {
         self.field = None;
         self.failed = None;
         self.issued = None;
+        self.lookup.reset();
+        self.answer = None;
     }
 
     /// Handles one command in the current session, sending what to show to `sink`.
@@ -169,7 +177,32 @@ impl TakeNumber {
                 }
                 self.show(to, sink);
             }
-            UiCommand::OpenLookup => self.show(Screen::Lookup, sink),
+            UiCommand::OpenLookup => {
+                self.lookup.reset();
+                self.answer = None;
+                self.send(UiUpdate::Lookup(self.lookup.view()), sink);
+                self.show(Screen::Lookup, sink);
+            }
+            UiCommand::LookupKey(k) => {
+                self.lookup.key(&k);
+                self.send(UiUpdate::Lookup(self.lookup.view()), sink);
+            }
+            UiCommand::LookupBackspace => {
+                self.lookup.backspace();
+                self.send(UiUpdate::Lookup(self.lookup.view()), sink);
+            }
+            UiCommand::LookupFocus(f) => {
+                self.lookup.focus(f);
+                self.send(UiUpdate::Lookup(self.lookup.view()), sink);
+            }
+            UiCommand::LookupAgain => {
+                self.lookup.reset();
+                self.answer = None;
+                self.send(UiUpdate::Lookup(self.lookup.view()), sink);
+            }
+            UiCommand::LookupSubmit => self.submit_lookup(sink).await,
+            UiCommand::LookupPrint => self.print_slip(sink).await,
+            UiCommand::Scanned(text) => self.scanned(&text, sink).await,
             UiCommand::Retry => match self.failed.take() {
                 Some(Failed::Issue(req)) => self.issue(req, sink).await,
                 Some(Failed::Catalog) | None => self.open_picker(sink).await,
@@ -177,6 +210,16 @@ impl TakeNumber {
             UiCommand::SetLanguage(lang) => {
                 self.lang = lang;
                 self.resend_data(sink);
+                if let Some(a) = &self.answer {
+                    let v = crate::lookup::DossierView::from_answer(
+                        a,
+                        self.lang,
+                        &self.settings.tz(),
+                        jiff::Timestamp::now(),
+                    );
+                    self.lookup.answered(Ok(v));
+                    self.send(UiUpdate::Lookup(self.lookup.view()), sink);
+                }
             }
             UiCommand::EndSession => {
                 self.end_session();
@@ -391,6 +434,83 @@ impl TakeNumber {
     }
 }
 
+impl TakeNumber {
+    /// A scan from a code scanner or the camera, routed by what it holds.
+    async fn scanned(&mut self, text: &str, sink: &dyn UpdateSink) {
+        use motcua_scanner::payload::{Payload, classify};
+        match classify(text) {
+            Payload::Receipt { code, secret } => {
+                self.answer = None;
+                self.lookup.scanned(code.as_str(), secret.as_deref());
+                self.send(UiUpdate::Lookup(self.lookup.view()), sink);
+                if self.screen != Screen::Lookup {
+                    self.show(Screen::Lookup, sink);
+                }
+                if self.lookup.complete().is_some() {
+                    self.submit_lookup(sink).await;
+                }
+            }
+            Payload::Cccd(_) => {
+                // Identifying by CCCD at the take-a-number step is a later feature; the card's
+                // data is dropped here, never logged.
+                tracing::info!("CCCD QR scanned; not used on this screen");
+            }
+            Payload::Unknown(reason) => tracing::info!(%reason, "scan ignored"),
+        }
+    }
+
+    async fn submit_lookup(&mut self, sink: &dyn UpdateSink) {
+        let Some((code, secret)) = self.lookup.complete() else { return };
+        let Some(svc) = self.lookup_svc.clone() else {
+            self.lookup.answered(Err(super::LookupStage::Unavailable));
+            self.send(UiUpdate::Lookup(self.lookup.view()), sink);
+            return;
+        };
+        self.send(UiUpdate::Busy(true), sink);
+        let now = jiff::Timestamp::now();
+        let result = blocking(move || Ok(svc.status(&code, &secret, now))).await;
+        let outcome = match result {
+            Ok(Ok(answer)) => {
+                let v = crate::lookup::DossierView::from_answer(&answer, self.lang, &self.settings.tz(), now);
+                self.answer = Some(answer);
+                Ok(v)
+            }
+            Ok(Err(crate::lookup::LookupError::NotFound)) => Err(super::LookupStage::NotFound),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "dossier lookup failed");
+                Err(super::LookupStage::Unavailable)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "dossier lookup did not finish");
+                Err(super::LookupStage::Unavailable)
+            }
+        };
+        self.lookup.answered(outcome);
+        self.send(UiUpdate::Lookup(self.lookup.view()), sink);
+        self.send(UiUpdate::Busy(false), sink);
+    }
+
+    async fn print_slip(&mut self, sink: &dyn UpdateSink) {
+        let Some(view) = self.lookup.result().cloned() else { return };
+        let office = self.catalog.as_ref().map(|c| c.office.name_vi.clone()).unwrap_or_default();
+        let printed_at = self.settings.now().strftime("%H:%M %d/%m/%Y").to_string();
+        let doc = motcua_device::ticket::status_slip(&view.slip(&office, &printed_at), self.paper);
+        let printer = Arc::clone(&self.printer);
+        self.send(UiUpdate::Busy(true), sink);
+        let ok = blocking(move || match printer.lock() {
+            Ok(mut p) => p.print(&doc).map(|_| ()).map_err(|e| e.to_string()),
+            Err(_) => Err("printer lock poisoned".to_owned()),
+        })
+        .await;
+        if let Err(e) = &ok {
+            tracing::warn!(error = %e, "status slip not printed");
+        }
+        self.lookup.slip_printed(ok.is_ok());
+        self.send(UiUpdate::Lookup(self.lookup.view()), sink);
+        self.send(UiUpdate::Busy(false), sink);
+    }
+}
+
 fn default_lang(settings: &KioskSettings) -> Lang {
     Lang::from_code(&settings.default_lang).unwrap_or_default()
 }
@@ -495,6 +615,7 @@ mod tests {
                 wait: Some(WaitRange { min_minutes: 10, max_minutes: 20 }),
                 counter: None,
                 dossier_code: None,
+                session_id: None,
             })
         }
         fn confirm(&self, _ticket_id: &str, delivery: Delivery) -> Result<Ticket, BackendError> {
@@ -512,7 +633,7 @@ mod tests {
         let printer = SimPrinter::new(PaperWidth::Mm80);
         let handle = printer.handle();
         let settings = KioskSettings { offer_priority, ..KioskSettings::default() };
-        let ctx = KioskContext { hub: hub.clone(), printer: Arc::new(Mutex::new(printer)), settings };
+        let ctx = KioskContext { hub: hub.clone(), printer: Arc::new(Mutex::new(printer)), settings, lookup: None };
         (TakeNumber::new(&ctx), hub, handle)
     }
 

@@ -74,6 +74,7 @@ pub fn end_session(ui: &AppWindow, settings: &KioskSettings, commands: &CommandS
     app.set_screen(SlintScreen::Home);
     confirmation_adapter::clear(ui);
     priority_adapter::clear(ui);
+    super::lookup_adapter::clear(ui);
     set_language(ui, Lang::from_code(&settings.default_lang).unwrap_or_default());
     send(ui, commands, UiCommand::EndSession);
 }
