@@ -67,6 +67,12 @@ pub fn cccd_chip(data: &[u8]) {
     motcua_cccd::fuzz::fuzz_sm_response(data);
 }
 
+/// What pcscd's virtual reader driver (vpcd) sends the simulated CCCD chip: the framing, and
+/// the card-side loop answering it.
+pub fn vpcd_frames(data: &[u8]) {
+    motcua_cccd::fuzz::fuzz_vpcd(data);
+}
+
 /// A camera frame for the on-device QR decoder (first bytes: width and height).
 pub fn qr_frames(data: &[u8]) {
     motcua_qr::fuzz_decode(data);
@@ -91,4 +97,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("scanner_devices", scanner_devices),
     ("cccd_chip", cccd_chip),
     ("qr_frames", qr_frames),
+    ("vpcd_frames", vpcd_frames),
 ];

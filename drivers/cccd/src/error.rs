@@ -22,6 +22,38 @@ pub enum ErrorKind {
     Device,
 }
 
+impl ErrorKind {
+    /// What to tell the person at the reader, in Vietnamese then English (for command-line
+    /// tools and logs; the kiosk screens carry their own translated wording).
+    pub fn advice(self) -> &'static str {
+        match self {
+            ErrorKind::CardRemoved => {
+                "Thẻ đã rời đầu đọc: hãy giữ thẻ trên đầu đọc và thử lại. / \
+                 The card left the reader: keep it on the reader and try again."
+            }
+            ErrorKind::Timeout => {
+                "Đầu đọc không trả lời kịp: giữ thẻ trên đầu đọc và thử lại. / \
+                 The reader did not answer in time: keep the card on the reader and try again."
+            }
+            ErrorKind::Authentication => {
+                "Không mở được chip: kiểm tra số CCCD (CAN), hoặc ngày sinh và ngày hết hạn. / \
+                 Could not open the chip: check the ID number (CAN), or the date of birth and expiry."
+            }
+            ErrorKind::Device => {
+                "Đầu đọc thẻ không hoạt động: kiểm tra cáp và dịch vụ pcscd. / \
+                 The card reader is not working: check its cable and the pcscd service."
+            }
+            ErrorKind::Protocol => {
+                "Chip trả lời sai giao thức: thử lại; nếu lặp lại, thẻ có thể bị hỏng. / \
+                 The chip broke the protocol: try again; if it repeats, the card may be damaged."
+            }
+            ErrorKind::Invalid => "Dữ liệu trên chip không đúng định dạng. / The chip's data is malformed.",
+            ErrorKind::NotFound => "Chip không có tệp cần đọc. / The chip lacks a file that is needed.",
+            ErrorKind::AccessDenied => "Chip không cho đọc tệp này. / The chip does not allow reading this file.",
+        }
+    }
+}
+
 /// Errors of the CCCD core.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -9,58 +9,28 @@
 //! [`Error::Disconnected`].
 //!
 //! [`atr_supports_extended_length`] reads the card-capabilities byte of the ATR's historical
-//! bytes (ISO 7816-4 §8.1.1.2.7). The CCCD session uses short APDUs today; the flag is exposed
-//! for the caller and for `read-card` diagnostics.
+//! bytes (ISO 7816-4 §8.1.1.2.7) and [`PcscReader::max_apdu_len`] asks the driver for its APDU
+//! limit (`SCARD_ATTR_MAXINPUT`, which the CCID driver answers and vpcd does not); together
+//! they feed `session::extended_read_size`.
+//!
+//! A failed transmit whose card has gone is reported as [`Error::NoCard`]: pcscd answers the
+//! exchange that loses the card with a generic "not transacted" (through vpcd: an empty
+//! response) and only notices the removal at its next poll, so after such a failure the
+//! reader's state is watched for up to [`REMOVAL_GRACE`] before the error is classified.
 //!
 //! Setup (Debian): `apt-get install pcscd libpcsclite-dev` (the library to build and link,
 //! the daemon to run); the kiosk user needs access to pcscd's socket (default on Debian).
 //!
 //! Does not implement: hot-plug of new readers (re-open), `SCardBeginTransaction` around a
-//! whole read (pcscd's shared mode is enough with one kiosk process), vpcd.
+//! whole read (pcscd's shared mode is enough with one kiosk process). The card side of vpcd
+//! (a simulated chip behind pcscd) is `crate::vpcd`.
 
 use std::ffi::{CStr, CString};
 
 use motcua_device::id_card::{CardPresence, IdCardReader};
 use motcua_device::{DeviceFamily, DeviceInfo, Error};
 
-/// Whether the ATR's historical bytes announce extended Lc/Le (card capabilities, compact-TLV
-/// tag `7x`, third byte bit `0x40`). `false` when the ATR does not say (e.g. contactless
-/// pseudo-ATRs).
-pub fn atr_supports_extended_length(atr: &[u8]) -> bool {
-    historical_bytes(atr).is_some_and(|h| {
-        let mut rest = match h.split_first() {
-            Some((0x80, rest)) => rest,
-            _ => return false,
-        };
-        while let Some((&tl, r)) = rest.split_first() {
-            let len = usize::from(tl & 0x0F);
-            let Some(value) = r.get(..len) else { return false };
-            if tl >> 4 == 0x7 {
-                return value.get(2).is_some_and(|b| b & 0x40 != 0);
-            }
-            rest = r.get(len..).unwrap_or_default();
-        }
-        false
-    })
-}
-
-/// The historical bytes of an ATR (ISO 7816-3 §8.2), if its interface bytes parse.
-pub fn historical_bytes(atr: &[u8]) -> Option<&[u8]> {
-    let t0 = *atr.get(1)?;
-    let k = usize::from(t0 & 0x0F);
-    let mut idx = 2usize;
-    let mut y = t0 >> 4;
-    loop {
-        let count = (y & 0x0F).count_ones() as usize;
-        let td = if y & 0x08 != 0 { Some(*atr.get(idx + count - 1)?) } else { None };
-        idx += count;
-        match td {
-            Some(td) => y = td >> 4,
-            None => break,
-        }
-    }
-    atr.get(idx..idx + k)
-}
+pub use crate::proto::atr::{historical_bytes, supports_extended_length as atr_supports_extended_length};
 
 fn map_err(e: pcsc::Error) -> Error {
     match e {
@@ -76,6 +46,10 @@ fn map_err(e: pcsc::Error) -> Error {
         other => Error::Hardware(format!("PC/SC: {other}")),
     }
 }
+
+/// How long a failed transmit waits for pcscd to notice that the card has gone (pcscd polls
+/// its readers every 0.4 s).
+pub const REMOVAL_GRACE: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// A PC/SC reader.
 pub struct PcscReader {
@@ -113,6 +87,37 @@ impl PcscReader {
     fn name(&self) -> &CStr {
         &self.name
     }
+
+    /// The reader's PC/SC name.
+    pub fn reader_name(&self) -> String {
+        self.name.to_string_lossy().into_owned()
+    }
+
+    /// The largest APDU the reader driver says it passes (`SCARD_ATTR_MAXINPUT`), when a card
+    /// is connected and the driver answers; `None` when it does not say.
+    pub fn max_apdu_len(&self) -> Option<usize> {
+        let raw = self.card.as_ref()?.get_attribute_owned(pcsc::Attribute::Maxinput).ok()?;
+        let bytes: [u8; 4] = raw.get(..4)?.try_into().ok()?;
+        usize::try_from(u32::from_le_bytes(bytes)).ok().filter(|n| *n > 0)
+    }
+
+    /// Whether the card is still on the reader, waiting up to `grace` for pcscd to notice a
+    /// removal. `true` when the state cannot be read.
+    fn card_still_present(&self, grace: std::time::Duration) -> bool {
+        let mut states = [pcsc::ReaderState::new(self.name.clone(), pcsc::State::UNAWARE)];
+        if self.ctx.get_status_change(Some(std::time::Duration::ZERO), &mut states).is_err() {
+            return true;
+        }
+        let [state] = &mut states;
+        if !state.event_state().contains(pcsc::State::PRESENT) {
+            return false;
+        }
+        state.sync_current_state();
+        match self.ctx.get_status_change(Some(grace), &mut states) {
+            Ok(()) => states[0].event_state().contains(pcsc::State::PRESENT),
+            Err(_) => true,
+        }
+    }
 }
 
 impl IdCardReader for PcscReader {
@@ -140,9 +145,17 @@ impl IdCardReader for PcscReader {
         let result = card.transmit(apdu, &mut buf).map(<[u8]>::to_vec);
         match result {
             Ok(r) if r.len() >= 2 => Ok(r),
+            // vpcd reports a card that left mid-exchange as an empty response.
+            Ok(_) if !self.card_still_present(REMOVAL_GRACE) => {
+                self.card = None;
+                Err(Error::NoCard)
+            }
             Ok(r) => Err(Error::Protocol(format!("response APDU of {} bytes has no status word", r.len()))),
             Err(e) => {
-                let e = map_err(e);
+                let mut e = map_err(e);
+                if matches!(e, Error::Hardware(_)) && !self.card_still_present(REMOVAL_GRACE) {
+                    e = Error::NoCard;
+                }
                 if matches!(e, Error::NoCard) {
                     self.card = None;
                 }

@@ -1,6 +1,7 @@
 //! The sans-IO core: parsers and the cryptographic protocol state, bytes in, bytes out.
 
 pub mod aa;
+pub mod atr;
 pub mod bac;
 pub mod ca;
 pub mod crypto;
@@ -16,3 +17,4 @@ pub mod pace;
 pub mod qr;
 pub mod sm;
 pub mod sod;
+pub mod vpcd;

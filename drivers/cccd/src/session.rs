@@ -16,7 +16,11 @@
 //! was given. [`Session::pace`] and [`Session::bac`] run one method only.
 //!
 //! With [`Session::set_extended_read_size`] READ BINARY uses extended-length APDUs (far fewer
-//! round trips for DG2) and falls back to short ones on `67 00`.
+//! round trips for DG2) and falls back to short ones on `67 00` (to 4 KiB first, then 0xDF).
+//! [`extended_read_size`] decides from the ATR and the reader's limit whether to. In extended
+//! mode a file's first READ BINARY asks for the whole file at once instead of its 4-byte
+//! TLV header first (one APDU per file instead of two); a chip that answers that with an
+//! error status gets the header-first read, without shrinking the session's size.
 //!
 //! After passive authentication ([`Session::read_verified`]), clones are detected with
 //! [`Session::chip_authenticate`] (DG14, new AES keys) or [`Session::active_authenticate`]
@@ -60,6 +64,28 @@ const MIN_READ_SIZE: usize = 0x20;
 /// Largest READ BINARY size with extended length (leaves room for the SM objects in a
 /// 64 KiB response).
 pub const MAX_EXTENDED_READ_SIZE: usize = 0xFF00;
+/// First step down from an extended size that the chip refuses with `67 00`: the I/O buffer
+/// of many chips.
+pub const EXTENDED_FALLBACK_READ_SIZE: usize = 0x1000;
+/// Bytes a secure-messaging response adds around the data read (DO87 header and padding,
+/// DO99, DO8E, SW), rounded up.
+const SM_RESPONSE_OVERHEAD: usize = 64;
+
+/// The READ BINARY size to pass to [`Session::set_extended_read_size`], or `None` for short
+/// reads: extended length only when the card's ATR announces it (card capabilities,
+/// `atr_extended_length`) and the reader does not report a smaller APDU limit
+/// (`reader_max_apdu`: e.g. PC/SC `SCARD_ATTR_MAXINPUT`; `None` when the reader does not say,
+/// then extended length is assumed to pass, as through pcscd's 64 KiB buffers).
+pub fn extended_read_size(atr_extended_length: bool, reader_max_apdu: Option<usize>) -> Option<usize> {
+    if !atr_extended_length {
+        return None;
+    }
+    let size = match reader_max_apdu {
+        None => MAX_EXTENDED_READ_SIZE,
+        Some(max) => max.saturating_sub(SM_RESPONSE_OVERHEAD).min(MAX_EXTENDED_READ_SIZE),
+    };
+    (size > INITIAL_READ_SIZE).then_some(size)
+}
 /// Consecutive transient failures tolerated at one offset.
 pub const MAX_RETRIES: u32 = 3;
 /// Largest file this reader accepts (DG2 on CCCD is 10–25 KB).
@@ -135,6 +161,14 @@ pub struct SessionRandom {
 pub struct RawFiles(Vec<(DataGroup, Vec<u8>)>);
 
 impl RawFiles {
+    pub(crate) fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    pub(crate) fn push(&mut self, dg: DataGroup, raw: Vec<u8>) {
+        self.0.push((dg, raw));
+    }
+
     /// The raw bytes of `dg`, if it was read.
     pub fn get(&self, dg: DataGroup) -> Option<&[u8]> {
         self.0.iter().find(|(d, _)| *d == dg).map(|(_, raw)| raw.as_slice())
@@ -457,7 +491,9 @@ impl<R: IdCardReader> Session<R, Secure> {
                     failures = 0;
                 }
                 ([0x67, 0x00] | [0x62, 0x82], _) if self.read_size > MIN_READ_SIZE => {
-                    let next = if self.read_size > INITIAL_READ_SIZE {
+                    let next = if self.read_size > EXTENDED_FALLBACK_READ_SIZE {
+                        EXTENDED_FALLBACK_READ_SIZE
+                    } else if self.read_size > INITIAL_READ_SIZE {
                         INITIAL_READ_SIZE
                     } else if self.read_size > FALLBACK_READ_SIZE {
                         FALLBACK_READ_SIZE
@@ -474,11 +510,41 @@ impl<R: IdCardReader> Session<R, Secure> {
         Ok(())
     }
 
-    /// Reads a whole EF by identifier: its TLV header first, then the rest.
+    /// In extended mode, one READ BINARY at offset 0 for the read size: most files come whole.
+    /// Leaves `out` empty when the chip answers with an error status or a transient failure
+    /// (the caller then reads the header first); a reader error is returned.
+    fn read_whole_at_once(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        let apdu =
+            Command { header: [0x00, 0xB0, 0x00, 0x00], data: Vec::new(), le: Some(self.read_size) }.to_bytes()?;
+        match self.exchange(&apdu) {
+            Ok(r) if matches!(r.sw, [0x90, 0x00] | [0x62, 0x82]) && r.data.len() <= self.read_size => {
+                self.stats.bytes += r.data.len();
+                out.extend_from_slice(&r.data);
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(e) if transient(&e) => {
+                self.stats.retries += 1;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads a whole EF by identifier: its TLV header first, then the rest (in extended mode
+    /// the whole file at once first, see the module doc).
     pub fn read_file(&mut self, fid: u16) -> Result<Vec<u8>> {
         self.select_ef(fid)?;
         let mut out = Vec::new();
-        self.read_range(&mut out, 4)?;
+        if self.read_size > INITIAL_READ_SIZE {
+            self.read_whole_at_once(&mut out)?;
+            if out.len() < 4 {
+                out.clear();
+            }
+        }
+        if out.is_empty() {
+            self.read_range(&mut out, 4)?;
+        }
         let total = encoded_len(&out).ok_or(Error::Lds("file does not start with a TLV header"))?;
         if total > MAX_FILE_LEN {
             return Err(Error::Lds("file longer than the reader accepts"));

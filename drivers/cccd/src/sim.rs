@@ -12,20 +12,27 @@
 //! It can misbehave on purpose: a wrong MAC or a truncated response on chosen READ BINARY
 //! commands, `67 00` on reads longer than a limit, refusing BAC, refusing PACE (`6A80` to
 //! MSE:Set AT), a wrong PACE token, a clone without the CA or AA key, no extended length,
-//! or an altered file byte after signing ([`SimCccdChip::with_altered_byte`]).
+//! or an altered file byte after signing ([`SimCccdChip::with_altered_byte`]), or leaving the
+//! reader after a number of APDUs ([`Misbehaviour::drop_after_apdus`]: in process the card is
+//! pulled from the simulated reader, behind pcscd the vpcd socket is closed).
 //!
-//! Does not implement: the vpcd protocol, RSA active authentication. Its "random" numbers are deterministic (SHA-1 of a
-//! counter): it is a test twin, not a card.
+//! Its ATR ([`SIM_ATR`]) announces extended Lc/Le in the card-capabilities historical bytes, so
+//! a terminal that reads the ATR uses extended-length READ BINARY; with
+//! [`Misbehaviour::no_extended_length`] it answers [`SIM_ATR_SHORT`] instead. [`crate::vpcd`]
+//! puts the chip behind pcscd's virtual reader.
+//!
+//! Does not implement: RSA active authentication. Its "random" numbers are deterministic
+//! (SHA-1 of a counter): it is a test twin, not a card.
 
 use std::collections::BTreeMap;
 
-use motcua_device::sim::ApduResponder;
+use motcua_device::sim::{ApduResponder, SimIdCardReaderHandle};
 use sha1::{Digest, Sha1};
 
 use crate::proto::bac::{BacKey, chip_answer};
 use crate::proto::dg2::{ImageFormat, build_dg2, synthetic_jpeg};
 use crate::proto::dg13::{build_dg13, sample_fields};
-use crate::proto::lds::build_dg1;
+use crate::proto::lds::{DataGroup, build_dg1};
 use crate::test_pki::TestPki;
 
 /// Size of the sample chip's synthetic face image.
@@ -47,6 +54,14 @@ pub const SAMPLE_CAN: &str = "012345";
 /// The synthetic citizen's TD1 MRZ from CCCD.md §3.1 (made-up data).
 pub const SAMPLE_MRZ: &str =
     "IDVNM0990123459001099012345<<0\n9903159M2403155VNM<<<<<<<<<<<2\nNGUYEN<<VAN<A<<<<<<<<<<<<<<<<<";
+
+/// ATR of the simulated chip: T=0 and T=1, historical bytes `80 73 C0 21 40` (card
+/// capabilities: selection by full and partial DF name, extended Lc and Le fields), TCK.
+pub const SIM_ATR: &[u8] = &[0x3B, 0x85, 0x80, 0x01, 0x80, 0x73, 0xC0, 0x21, 0x40, 0x56];
+
+/// [`SIM_ATR`] without extended Lc/Le (card capabilities third byte `00`), for a chip with
+/// [`Misbehaviour::no_extended_length`].
+pub const SIM_ATR_SHORT: &[u8] = &[0x3B, 0x85, 0x80, 0x01, 0x80, 0x73, 0xC0, 0x21, 0x00, 0x16];
 
 /// EF.COM listing DG1, DG2, DG3, DG13, DG15, DG14 (the CCCD list, CCCD.md §2.1).
 pub const SAMPLE_EF_COM: &[u8] = &[
@@ -77,6 +92,10 @@ pub struct Misbehaviour {
     pub no_extended_length: bool,
     /// A clone: sign INTERNAL AUTHENTICATE with a key that does not match DG15.
     pub clone_without_aa_key: bool,
+    /// Leave the reader after answering this many command APDUs (counted over the chip's
+    /// life, resets included): the next command gets no answer, as when the citizen lifts the
+    /// card mid-read. See [`SimCccdChip::respond_or_leave`].
+    pub drop_after_apdus: Option<u32>,
 }
 
 /// The simulated chip.
@@ -97,6 +116,8 @@ pub struct SimCccdChip {
     selected: Option<u16>,
     random_counter: u64,
     reads: u32,
+    apdus: u32,
+    left: bool,
 }
 
 impl std::fmt::Debug for SimCccdChip {
@@ -131,6 +152,8 @@ impl SimCccdChip {
             selected: None,
             random_counter: 0,
             reads: 0,
+            apdus: 0,
+            left: false,
         }
     }
 
@@ -143,8 +166,14 @@ impl SimCccdChip {
 
     /// [`SimCccdChip::sample`] with its SOD, DG14 and DG15 from `pki`.
     pub fn sample_signed_by(pki: &TestPki) -> Self {
+        Self::sample_with_face(pki, SAMPLE_DG2_IMAGE_LEN)
+    }
+
+    /// [`SimCccdChip::sample_signed_by`] with a face image of `image_len` bytes (DG2 is a few
+    /// dozen bytes longer); the SOD covers it.
+    pub fn sample_with_face(pki: &TestPki, image_len: usize) -> Self {
         let dg1 = build_dg1(SAMPLE_MRZ);
-        let dg2 = build_dg2(&synthetic_jpeg(SAMPLE_DG2_IMAGE_LEN), ImageFormat::Jpeg, 240, 320);
+        let dg2 = build_dg2(&synthetic_jpeg(image_len), ImageFormat::Jpeg, 240, 320);
         let dg13 = build_dg13(&sample_fields());
         let (dg14, dg15) = (pki.dg14(), pki.dg15());
         let sod = pki.sod(&[(1, &dg1), (2, &dg2), (13, &dg13), (14, &dg14), (15, &dg15)]);
@@ -181,6 +210,18 @@ impl SimCccdChip {
         self
     }
 
+    /// Flips one bit of the middle byte of data group `number` (1, 2, 13, 14 or 15) after the
+    /// SOD was signed; no change for a data group the chip does not have.
+    pub fn with_altered_data_group(self, number: u8) -> Self {
+        match DataGroup::from_number(number) {
+            Some(dg) => {
+                let mid = self.files.get(&dg.fid()).map_or(0, |f| f.len() / 2);
+                self.with_altered_byte(dg.fid(), mid)
+            }
+            None => self,
+        }
+    }
+
     /// Adds or replaces a file.
     pub fn with_file(mut self, fid: u16, content: Vec<u8>) -> Self {
         self.files.insert(fid, content);
@@ -200,9 +241,71 @@ impl SimCccdChip {
         self
     }
 
-    /// Wraps the chip as a responder for the simulated reader.
+    /// Wraps the chip as a responder for the simulated reader. (It never leaves the reader:
+    /// use [`SimCccdChip::insert_into`] for [`Misbehaviour::drop_after_apdus`].)
     pub fn into_responder(mut self) -> ApduResponder {
         Box::new(move |apdu: &[u8]| self.respond(apdu))
+    }
+
+    /// Puts the chip on a simulated reader with its [`SimCccdChip::atr`]. When it leaves
+    /// ([`Misbehaviour::drop_after_apdus`]) it pulls itself off the reader, so the command in
+    /// flight fails with `NoCard` as on a real reader.
+    pub fn insert_into(self, reader: &SimIdCardReaderHandle) {
+        let atr = self.atr();
+        let mut chip = self;
+        // The responder holds a handle on its own reader; the cycle ends when the card is
+        // removed (by itself here, or by the caller).
+        let handle = reader.clone();
+        reader.insert_card(
+            atr,
+            Box::new(move |apdu: &[u8]| match chip.respond_or_leave(apdu) {
+                Some(r) => r,
+                None => {
+                    handle.remove_card();
+                    Vec::new()
+                }
+            }),
+        );
+    }
+
+    /// The chip's ATR: [`SIM_ATR`], or [`SIM_ATR_SHORT`] without extended length.
+    pub fn atr(&self) -> Vec<u8> {
+        if self.misbehaviour.no_extended_length { SIM_ATR_SHORT.to_vec() } else { SIM_ATR.to_vec() }
+    }
+
+    /// A warm or cold reset (or power off): the secure channel, PACE state, the selected
+    /// application and file are gone, as on a real chip. Files and misbehaviour stay.
+    pub fn reset(&mut self) {
+        self.pace = None;
+        self.ca_selected = false;
+        self.pending_channel = None;
+        self.applet_selected = false;
+        self.rnd_icc = None;
+        self.channel = None;
+        self.selected = None;
+    }
+
+    /// Answers one command APDU, or `None` when the chip has left the reader
+    /// ([`Misbehaviour::drop_after_apdus`]): then and for every later command.
+    pub fn respond_or_leave(&mut self, apdu: &[u8]) -> Option<Vec<u8>> {
+        if self.misbehaviour.drop_after_apdus.is_some_and(|n| self.apdus >= n) {
+            self.left = true;
+        }
+        if self.left {
+            return None;
+        }
+        self.apdus += 1;
+        Some(self.respond(apdu))
+    }
+
+    /// Whether the chip has left the reader.
+    pub fn has_left(&self) -> bool {
+        self.left
+    }
+
+    /// Command APDUs answered so far.
+    pub fn apdus_answered(&self) -> u32 {
+        self.apdus
     }
 
     fn random<const N: usize>(&mut self) -> [u8; N] {

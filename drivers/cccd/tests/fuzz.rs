@@ -98,3 +98,15 @@ fn fuzz_sm_response() {
     ];
     drive(fuzz::fuzz_sm_response, &seeds, 3000, 5);
 }
+
+#[test]
+fn fuzz_vpcd() {
+    let mut wire = Vec::new();
+    for payload in
+        [&[0x01][..], &[0x04], &[0x00, 0xA4, 0x04, 0x0C, 0x07, 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01], &[0x02]]
+    {
+        wire.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        wire.extend_from_slice(payload);
+    }
+    drive(fuzz::fuzz_vpcd, &[wire, vec![0x00, 0x00, 0x00, 0x01, 0x04], vec![0xFF, 0xFF, 0x00]], 3000, 6);
+}

@@ -102,6 +102,13 @@ impl DataGroup {
         }
     }
 
+    /// The data group with SOD number `n` (1, 2, 13, 14, 15).
+    pub fn from_number(n: u8) -> Option<Self> {
+        [DataGroup::Dg1, DataGroup::Dg2, DataGroup::Dg13, DataGroup::Dg14, DataGroup::Dg15]
+            .into_iter()
+            .find(|dg| dg.number() == Some(n))
+    }
+
     /// The data group for an EF.COM tag (`61` = DG1, `75` = DG2, `6D` = DG13 …).
     pub fn from_tag(tag: u8) -> Option<Self> {
         Some(match tag {

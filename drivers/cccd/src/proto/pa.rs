@@ -79,6 +79,34 @@ impl PaVerdict {
     pub fn chip_consistent(&self) -> bool {
         matches!(self, Self::Verified | Self::UnknownCsca | Self::DsCertificateInvalid)
     }
+
+    /// The honest wording, in English: "verified" only with a trusted issuer.
+    pub fn summary(&self) -> &'static str {
+        match self {
+            Self::Verified => "verified (issuer in the trust list)",
+            Self::DataGroupHashMismatch(_) => "data altered (a data group does not match its SOD hash)",
+            Self::DataGroupNotInSod(_) => "not verifiable (a data group is not covered by the SOD)",
+            Self::SignedAttributesMismatch => "data altered (the SOD's signed digest does not match)",
+            Self::SignatureInvalid => "data altered (the SOD signature does not verify)",
+            Self::DsCertificateInvalid => "issuer forged (the document signer is not signed by the trusted CSCA)",
+            Self::UnknownCsca => "chip consistent, issuer not verified",
+            Self::UnsupportedAlgorithm => "not verifiable (unsupported signature algorithm)",
+        }
+    }
+
+    /// The same in Vietnamese.
+    pub fn summary_vi(&self) -> &'static str {
+        match self {
+            Self::Verified => "đã xác thực (cơ quan cấp có trong danh sách tin cậy)",
+            Self::DataGroupHashMismatch(_) => "dữ liệu bị sửa đổi (nhóm dữ liệu không khớp mã băm trong SOD)",
+            Self::DataGroupNotInSod(_) => "không xác thực được (nhóm dữ liệu không có trong SOD)",
+            Self::SignedAttributesMismatch => "dữ liệu bị sửa đổi (bản tóm lược đã ký trong SOD không khớp)",
+            Self::SignatureInvalid => "dữ liệu bị sửa đổi (chữ ký SOD không hợp lệ)",
+            Self::DsCertificateInvalid => "cơ quan cấp giả mạo (chứng thư ký tài liệu không do CSCA tin cậy ký)",
+            Self::UnknownCsca => "chip nhất quán, chưa xác thực được cơ quan cấp",
+            Self::UnsupportedAlgorithm => "không xác thực được (thuật toán chữ ký chưa hỗ trợ)",
+        }
+    }
 }
 
 /// Runs passive authentication over the data groups read (`(number, raw file)`).
