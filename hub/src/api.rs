@@ -82,6 +82,90 @@ pub struct PriorityClassInfo {
     pub name_vi: String,
     /// Name in English.
     pub name_en: String,
+    /// Minimum age (years) that qualifies for the class by age alone (e.g. 60 for "người cao
+    /// tuổi"): the kiosk suggests the class when an identified citizen is at least this old.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_age: Option<u32>,
+}
+
+/// How far the kiosk could trust what it read from a CCCD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CitizenVerification {
+    /// Chip read, passive authentication verified up to a trusted CSCA, chip authenticated.
+    Verified,
+    /// Chip read, its data matches its own signature and the chip authenticated, but the
+    /// issuer's certificate is not in the kiosk's trust list.
+    ChipConsistent,
+    /// From the card's printed QR code only: unsigned, not verified.
+    QrOnly,
+}
+
+/// The citizen a ticket was taken for, as the kiosk sends it: the minimum the officer needs.
+/// Never the raw ID number (only its keyed hash), never the face, ethnicity or religion.
+#[derive(Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CitizenClaim {
+    /// Name as on the card (NFC), shown to the officer.
+    pub display_name: String,
+    /// The ID masked to its first and last three digits (`001******345`).
+    pub masked_id: String,
+    /// HMAC-SHA256 of the 12-digit ID with the office key, lowercase hex (64 characters).
+    pub id_hash: String,
+    /// Year of birth, only when the claimed priority class depends on age.
+    #[serde(default)]
+    pub birth_year: Option<i32>,
+    /// How the data was checked.
+    pub verification: CitizenVerification,
+}
+
+impl std::fmt::Debug for CitizenClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CitizenClaim")
+            .field("name_len", &self.display_name.chars().count())
+            .field("verification", &self.verification)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CitizenClaim {
+    /// Checks the shape of what a kiosk sent: a bounded name, a masked (never raw) ID, a
+    /// 64-hex-digit hash. Returns what is wrong.
+    pub fn check(&self) -> Result<(), &'static str> {
+        let name = self.display_name.trim();
+        if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+            return Err("display_name must be 1 to 120 printable characters");
+        }
+        let m = self.masked_id.as_bytes();
+        let masked_ok = m.len() == 12
+            && m.iter().enumerate().all(|(i, b)| if (3..9).contains(&i) { *b == b'*' } else { b.is_ascii_digit() });
+        if !masked_ok {
+            return Err("masked_id must be 3 digits, 6 '*' and 3 digits");
+        }
+        if self.id_hash.len() != 64 || !self.id_hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err("id_hash must be 64 lowercase hex digits");
+        }
+        if self.birth_year.is_some_and(|y| !(1890..=2200).contains(&y)) {
+            return Err("birth_year is out of range");
+        }
+        Ok(())
+    }
+}
+
+/// The citizen on a ticket as counters see it (the hash stays in the hub and the outbox).
+#[derive(Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TicketCitizen {
+    /// Name as on the card.
+    pub display_name: String,
+    /// Masked ID (`001******345`).
+    pub masked_id: String,
+    /// How the data was checked.
+    pub verification: CitizenVerification,
+}
+
+impl std::fmt::Debug for TicketCitizen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TicketCitizen").field("verification", &self.verification).finish_non_exhaustive()
+    }
 }
 
 /// Ask for a new ticket.
@@ -97,6 +181,9 @@ pub struct IssueRequest {
     /// two minutes, so a kiosk that died mid-print leaves no phantom number in the queue.
     #[serde(default)]
     pub hold_for_print: bool,
+    /// The citizen, when they identified with their CCCD at the kiosk (optional step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citizen: Option<CitizenClaim>,
 }
 
 /// How the citizen got a held ticket.
@@ -182,6 +269,9 @@ pub struct Ticket {
     /// recordings carry it.
     #[serde(default)]
     pub session_id: Option<String>,
+    /// The identified citizen (name and masked ID), until the hub purges it after the visit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citizen: Option<TicketCitizen>,
 }
 
 /// A counter's action.

@@ -41,6 +41,25 @@ pub struct Config {
     /// Officers who may sign in at a counter. When empty, a counter opens without a PIN.
     #[serde(rename = "officer", default)]
     pub officers: Vec<Officer>,
+    /// How long identified citizens' data is kept (`[privacy]`).
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+}
+
+/// `[privacy]`: the citizen data a ticket carries after a CCCD identification (display name,
+/// masked ID, ID hash, birth year) is purged this long after the visit ends (finished,
+/// skipped or voided), and in any case at the office's local midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Minutes after the visit ends (0: at the next purge pass, within a minute).
+    pub citizen_grace_minutes: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self { citizen_grace_minutes: 30 }
+    }
 }
 
 /// The national satisfaction levels a rating key maps to (QĐ 766/QĐ-TTg counts only
@@ -200,6 +219,10 @@ pub struct PriorityClass {
     /// waiting this much longer. A normal ticket waiting longer than that still goes first.
     #[serde(default = "default_boost")]
     pub boost_minutes: u32,
+    /// Age in years that qualifies by itself (e.g. 60 for "người cao tuổi"): a kiosk suggests
+    /// the class to an identified citizen at least this old. Absent: never suggested by age.
+    #[serde(default)]
+    pub min_age: Option<u32>,
 }
 
 fn default_boost() -> u32 {
@@ -310,6 +333,12 @@ impl Config {
         }
         if self.fields.is_empty() {
             return bad("no [[field]] configured".into());
+        }
+        if let Some(p) = self.priority_classes.iter().find(|p| p.min_age.is_some_and(|a| !(1..=150).contains(&a))) {
+            return bad(format!("priority_class {:?}: min_age must be 1 to 150", p.id));
+        }
+        if self.privacy.citizen_grace_minutes > 24 * 60 {
+            return bad("privacy.citizen_grace_minutes must be at most 1440".into());
         }
         let mut ids = BTreeSet::new();
         let mut letters = BTreeSet::new();

@@ -66,6 +66,44 @@ pub struct TicketRec {
     pub session_id: Option<Uuid>,
     /// Dossier code the officer linked to this ticket.
     pub dossier_code: Option<String>,
+    /// The citizen identified at the kiosk, until purged ([`State::citizens_due`]). Never
+    /// serialised with the ticket: the outbox carries the ID hash only.
+    #[serde(skip)]
+    pub citizen: Option<CitizenRec>,
+}
+
+/// What the hub keeps about an identified citizen, for the visit only: display name, masked ID,
+/// keyed ID hash, birth year (only when a priority class needed it). `Debug` redacts it.
+#[derive(Clone, PartialEq)]
+pub struct CitizenRec {
+    /// Name as on the card.
+    pub display_name: String,
+    /// Masked ID (`001******345`).
+    pub masked_id: String,
+    /// HMAC-SHA256 of the ID with the office key (hex).
+    pub id_hash: String,
+    /// Year of birth, if needed for priority.
+    pub birth_year: Option<i32>,
+    /// How the kiosk checked the data.
+    pub verification: api::CitizenVerification,
+}
+
+impl std::fmt::Debug for CitizenRec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CitizenRec").field("verification", &self.verification).finish_non_exhaustive()
+    }
+}
+
+impl From<&api::CitizenClaim> for CitizenRec {
+    fn from(c: &api::CitizenClaim) -> Self {
+        Self {
+            display_name: c.display_name.trim().to_owned(),
+            masked_id: c.masked_id.clone(),
+            id_hash: c.id_hash.clone(),
+            birth_year: c.birth_year,
+            verification: c.verification,
+        }
+    }
 }
 
 /// A counter as the hub keeps it.
@@ -126,6 +164,8 @@ pub enum Command {
         priority_class: Option<String>,
         /// Reserve it until [`Command::Confirm`] (print confirmation) instead of issuing it.
         hold: bool,
+        /// The citizen identified at the kiosk, if any.
+        citizen: Option<api::CitizenClaim>,
     },
     /// The kiosk reports how the citizen got a reserved ticket.
     Confirm {
@@ -376,6 +416,9 @@ pub struct State {
     /// The highest rating window id used so far.
     pub last_window_id: u32,
     tz: TimeZone,
+    /// Waiting tickets per field, kept by [`State::apply`] so issuing a ticket does not scan
+    /// the whole day (see [`State::reindex`] after filling `tickets` directly).
+    waiting_by_field: HashMap<String, u32>,
 }
 
 /// What `decide` needs besides the command.
@@ -402,7 +445,18 @@ impl State {
             stats: ServiceStats::default(),
             last_window_id: 0,
             tz: cfg.tz(),
+            waiting_by_field: HashMap::new(),
         }
+    }
+
+    /// Rebuild the derived indexes after `tickets` was filled or changed directly (loading
+    /// from the store, tests). [`State::apply`] keeps them up to date otherwise.
+    pub fn reindex(&mut self) {
+        let mut w: HashMap<String, u32> = HashMap::new();
+        for t in self.tickets.values().filter(|t| t.status == TicketStatus::Waiting) {
+            *w.entry(t.field_id.clone()).or_default() += 1;
+        }
+        self.waiting_by_field = w;
     }
 
     /// The office-local date of an instant.
@@ -454,8 +508,16 @@ impl State {
     /// Check a command and return the events it causes. The state is not changed.
     pub fn decide(&self, cmd: &Command, ctx: Ctx<'_>) -> Result<Vec<Event>> {
         match cmd {
-            Command::Issue { field_id, priority_class, hold } => {
+            Command::Issue { field_id, priority_class, hold, citizen } => {
+                if let Some(c) = citizen {
+                    c.check().map_err(|m| Error::InvalidAction(format!("citizen: {m}")))?;
+                }
                 let mut evs = self.decide_issue(field_id, priority_class.as_deref(), ctx)?;
+                for e in &mut evs {
+                    if let Event::TicketIssued { ticket } = e {
+                        ticket.citizen = citizen.as_ref().map(CitizenRec::from);
+                    }
+                }
                 if *hold {
                     evs = evs
                         .into_iter()
@@ -533,6 +595,7 @@ impl State {
             issued_by: ctx.device_id.to_owned(),
             session_id: None,
             dossier_code: None,
+            citizen: None,
         };
         Ok(vec![Event::TicketIssued { ticket }])
     }
@@ -693,6 +756,35 @@ impl State {
 
     /// Fold an event into the state.
     pub fn apply(&mut self, ev: &Event, cfg: &Config, now: Timestamp) {
+        // Every event changes at most the ticket it names: compare that ticket's place in the
+        // waiting index before and after, instead of rescanning the day.
+        let touched = ev.ticket_id();
+        let before = self.waiting_key(touched);
+        self.apply_inner(ev, cfg, now);
+        if matches!(ev, Event::DayStarted { .. }) {
+            self.reindex();
+            return;
+        }
+        let after = self.waiting_key(touched);
+        if before != after {
+            if let Some(f) = before
+                && let Some(n) = self.waiting_by_field.get_mut(&f)
+            {
+                *n = n.saturating_sub(1);
+            }
+            if let Some(f) = after {
+                *self.waiting_by_field.entry(f).or_default() += 1;
+            }
+        }
+    }
+
+    /// The field a ticket waits in, if it is waiting.
+    fn waiting_key(&self, id: Option<Uuid>) -> Option<String> {
+        let t = self.tickets.get(&id?)?;
+        (t.status == TicketStatus::Waiting).then(|| t.field_id.clone())
+    }
+
+    fn apply_inner(&mut self, ev: &Event, cfg: &Config, now: Timestamp) {
         match ev {
             Event::DayStarted { service_day, expired } => {
                 self.service_day = Some(*service_day);
@@ -870,8 +962,13 @@ impl State {
 
     /// Waiting tickets of a field.
     pub fn waiting_for_field(&self, field_id: &str) -> u32 {
-        let n = self.tickets.values().filter(|t| t.status == TicketStatus::Waiting && t.field_id == field_id).count();
-        u32::try_from(n).unwrap_or(u32::MAX)
+        let n = self.waiting_by_field.get(field_id).copied().unwrap_or(0);
+        debug_assert_eq!(
+            n as usize,
+            self.tickets.values().filter(|t| t.status == TicketStatus::Waiting && t.field_id == field_id).count(),
+            "waiting index out of step with the tickets"
+        );
+        n
     }
 
     /// Open counters serving a field.
@@ -957,6 +1054,44 @@ impl State {
             counter: t.counter,
             dossier_code: t.dossier_code.clone(),
             session_id: t.session_id.map(|s| s.to_string()),
+            citizen: t.citizen.as_ref().map(|c| api::TicketCitizen {
+                display_name: c.display_name.clone(),
+                masked_id: c.masked_id.clone(),
+                verification: c.verification,
+            }),
+        }
+    }
+
+    /// Tickets whose citizen data must go at `now`: the visit ended (finished, skipped or
+    /// voided) at least `grace` ago, or the ticket belongs to an earlier service day (the
+    /// office's local midnight has passed).
+    pub fn citizens_due(&self, now: Timestamp, grace: jiff::SignedDuration) -> Vec<Uuid> {
+        let today = self.day_of(now);
+        let mut due: Vec<Uuid> = self
+            .tickets
+            .values()
+            .filter(|t| t.citizen.is_some())
+            .filter(|t| {
+                let ended = match t.status {
+                    TicketStatus::Finished => Some(t.finished_at.unwrap_or(t.issued_at)),
+                    TicketStatus::Skipped => Some(t.called_at.unwrap_or(t.issued_at)),
+                    TicketStatus::Voided => Some(t.issued_at),
+                    _ => None,
+                };
+                t.service_day < today || ended.is_some_and(|at| now.duration_since(at) >= grace)
+            })
+            .map(|t| t.id)
+            .collect();
+        due.sort();
+        due
+    }
+
+    /// Forgets the citizen data of `ids` (memory only; the store deletes the rows).
+    pub fn forget_citizens(&mut self, ids: &[Uuid]) {
+        for id in ids {
+            if let Some(t) = self.tickets.get_mut(id) {
+                t.citizen = None;
+            }
         }
     }
 }

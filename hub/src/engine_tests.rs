@@ -47,7 +47,15 @@ impl Sim {
 
     fn issue(&mut self, field: &str, pc: Option<&str>, now: Timestamp) -> String {
         let evs = self
-            .run(Command::Issue { field_id: field.into(), priority_class: pc.map(Into::into), hold: false }, now)
+            .run(
+                Command::Issue {
+                    field_id: field.into(),
+                    priority_class: pc.map(Into::into),
+                    hold: false,
+                    citizen: None,
+                },
+                now,
+            )
             .expect("issue");
         match evs.last() {
             Some(Event::TicketIssued { ticket }) => ticket.number.clone(),
@@ -108,7 +116,7 @@ fn day_start_expires_tickets_left_waiting() {
     s.issue("ho-tich", None, t0());
     let next_day = mins(t0(), 24 * 60);
     let evs = s
-        .run(Command::Issue { field_id: "ho-tich".into(), priority_class: None, hold: false }, next_day)
+        .run(Command::Issue { field_id: "ho-tich".into(), priority_class: None, hold: false, citizen: None }, next_day)
         .expect("issue");
     match &evs[0] {
         Event::DayStarted { expired, .. } => assert_eq!(expired.len(), 1),
@@ -227,11 +235,13 @@ fn ratio_policy_interleaves_and_never_starves() {
 fn unknown_field_and_class_are_refused_without_events() {
     let s = Sim::new(cfg());
     let ctx = Ctx { cfg: &s.cfg, now: t0(), device_id: "t" };
-    let e = s.state.decide(&Command::Issue { field_id: "x".into(), priority_class: None, hold: false }, ctx);
+    let e =
+        s.state.decide(&Command::Issue { field_id: "x".into(), priority_class: None, hold: false, citizen: None }, ctx);
     assert!(matches!(e, Err(Error::UnknownField(_))));
-    let e = s
-        .state
-        .decide(&Command::Issue { field_id: "ho-tich".into(), priority_class: Some("vip".into()), hold: false }, ctx);
+    let e = s.state.decide(
+        &Command::Issue { field_id: "ho-tich".into(), priority_class: Some("vip".into()), hold: false, citizen: None },
+        ctx,
+    );
     assert!(matches!(e, Err(Error::UnknownPriorityClass(_))));
 }
 
@@ -249,8 +259,9 @@ fn finished_services_feed_the_wait_estimate() {
     }
     s.issue("ho-tich", None, now);
     s.issue("ho-tich", None, now);
-    let evs =
-        s.run(Command::Issue { field_id: "ho-tich".into(), priority_class: None, hold: false }, now).expect("issue");
+    let evs = s
+        .run(Command::Issue { field_id: "ho-tich".into(), priority_class: None, hold: false, citizen: None }, now)
+        .expect("issue");
     match &evs[0] {
         Event::TicketIssued { ticket } => {
             assert_eq!(ticket.people_ahead, 2);
@@ -289,6 +300,7 @@ fn random_command_sequences_keep_the_invariants() {
                     field_id: fields[next(5) as usize].into(),
                     priority_class: classes[next(4) as usize].map(Into::into),
                     hold: false,
+                    citizen: None,
                 },
                 4 => Command::Counter { counter, action: CounterAction::Open { officer_id: None, pin: None } },
                 5 => Command::Counter { counter, action: CounterAction::CallNext },
@@ -468,8 +480,9 @@ fn dossier_codes_are_checked_for_shape() {
 }
 
 fn reserve(s: &mut Sim, now: Timestamp) -> (uuid::Uuid, String) {
-    let evs =
-        s.run(Command::Issue { field_id: "ho-tich".into(), priority_class: None, hold: true }, now).expect("reserve");
+    let evs = s
+        .run(Command::Issue { field_id: "ho-tich".into(), priority_class: None, hold: true, citizen: None }, now)
+        .expect("reserve");
     match evs.last() {
         Some(Event::TicketReserved { ticket }) => (ticket.id, ticket.number.clone()),
         other => panic!("unexpected {other:?}"),

@@ -103,6 +103,19 @@ impl Hub {
                 }
             }
         })?;
+        // Purge identified citizens' data once their visit (plus the grace) is over, and at
+        // the office's local midnight: on a connection of its own, every 30 s.
+        let (purge_state, purge_cfg, purge_clock) = (Arc::downgrade(&state), Arc::clone(&cfg), Arc::clone(&clock));
+        let purge_conn = store::open_connection(db_path)?;
+        std::thread::Builder::new().name("hub-purge".into()).spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(30));
+                let Some(state) = purge_state.upgrade() else { return };
+                if let Err(e) = store::purge_citizens(&purge_conn, &state, &purge_cfg, purge_clock.now()) {
+                    tracing::error!(error = %e, "citizen purge failed; retrying");
+                }
+            }
+        })?;
         Ok(Hub {
             inner: Arc::new(Inner {
                 cfg,
@@ -115,6 +128,13 @@ impl Hub {
                 clock,
             }),
         })
+    }
+
+    /// Purges identified citizens' data that is due now (the background pass runs every 30 s;
+    /// see [`store::purge_citizens`]). Returns how many were purged.
+    pub fn purge_citizens_now(&self) -> Result<usize> {
+        let conn = store::open_connection(&self.inner.db_path)?;
+        store::purge_citizens(&conn, &self.inner.state, &self.inner.cfg, self.inner.clock.now())
     }
 
     /// The configuration the hub runs with.
@@ -133,6 +153,7 @@ impl Hub {
             field_id: req.field_id.clone(),
             priority_class: req.priority_class.clone(),
             hold: req.hold_for_print,
+            citizen: req.citizen.clone(),
         };
         match self.send(cmd, device_id).await? {
             Reply::Issued(t) => Ok(t),
@@ -146,6 +167,7 @@ impl Hub {
             field_id: req.field_id.clone(),
             priority_class: req.priority_class.clone(),
             hold: req.hold_for_print,
+            citizen: req.citizen.clone(),
         };
         match self.blocking_send(cmd, device_id)? {
             Reply::Issued(t) => Ok(t),
@@ -237,7 +259,12 @@ impl Hub {
             priority_classes: cfg
                 .priority_classes
                 .iter()
-                .map(|p| PriorityClassInfo { id: p.id.clone(), name_vi: p.name_vi.clone(), name_en: p.name_en.clone() })
+                .map(|p| PriorityClassInfo {
+                    id: p.id.clone(),
+                    name_vi: p.name_vi.clone(),
+                    name_en: p.name_en.clone(),
+                    min_age: p.min_age,
+                })
                 .collect(),
             rating: api::RatingScale {
                 window_secs: cfg.rating.window_secs,

@@ -1,4 +1,4 @@
-//! Durable store: SQLite (WAL, `synchronous=FULL`) behind one writer thread with group commit.
+//! Durable store: SQLite (WAL, `synchronous=FULL`) behind one writer with group commit.
 //!
 //! Every command goes through the writer. It takes all requests that are waiting, runs each
 //! through the engine, writes the rows the events touched and the events themselves (the outbox)
@@ -6,7 +6,8 @@
 //! caller. So an acknowledged ticket is on disk, a number is never handed out twice (the
 //! `UNIQUE(service_day, series, seq)` constraint backs the engine up), and every state change has
 //! exactly one outbox event, written atomically with it. Under concurrency the fsync cost is
-//! shared by the whole group, which is what keeps p99 latency near two fsyncs.
+//! shared by the whole group, and deciding the next group overlaps committing this one (a
+//! two-stage pipeline, see `Writer`), which is what keeps p99 latency near two fsyncs.
 //!
 //! Automatic checkpoints are off on the writer's connection (they would put a database fsync in
 //! some unlucky caller's commit); a separate thread checkpoints passively every few seconds.
@@ -114,6 +115,17 @@ CREATE TABLE IF NOT EXISTS rating_windows (
     rated_ms INTEGER
 ) STRICT;
 CREATE INDEX IF NOT EXISTS rating_windows_counter ON rating_windows (counter, window_id);
+-- The citizen identified at the kiosk, for the visit only (purge_citizens deletes the row).
+-- Never the raw ID number: its keyed hash and a masked form.
+CREATE TABLE IF NOT EXISTS ticket_citizens (
+    ticket_id TEXT PRIMARY KEY,
+    service_day TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    masked_id TEXT NOT NULL,
+    id_hash TEXT NOT NULL,
+    birth_year INTEGER,
+    verification TEXT NOT NULL
+) STRICT;
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -276,9 +288,12 @@ pub fn load_state(conn: &Connection, cfg: &Config) -> Result<(State, u64)> {
                 issued_by: rest.3,
                 session_id: session.and_then(|s| Uuid::parse_str(&s).ok()),
                 dossier_code: dossier,
+                citizen: None,
             };
             state.tickets.insert(t.id, t);
         }
+        state.reindex();
+        load_citizens(conn, &mut state)?;
         let mut stmt = conn
             .prepare("SELECT series_field_id, MAX(seq) FROM tickets WHERE service_day = ?1 GROUP BY series_field_id")?;
         for row in stmt.query_map([&d], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))? {
@@ -425,111 +440,149 @@ fn upsert_stat(conn: &Connection, field: &str, hour: i64, e: &Ewma) -> Result<()
     Ok(())
 }
 
-/// Write what an applied event changed, reading the new values from the state.
-fn persist_rows(conn: &Connection, state: &State, ev: &Event, now: Timestamp) -> Result<()> {
-    let ticket = |id: &Uuid| -> Result<()> {
-        match state.tickets.get(id) {
-            Some(t) => upsert_ticket(conn, t),
-            None => Ok(()),
+/// Capture what an applied event changed, reading the new values from the state; the commit
+/// stage writes them (see [`execute`]).
+fn plan_rows(out: &mut Vec<Write>, state: &State, ev: &Event, now: Timestamp) {
+    let ticket = |out: &mut Vec<Write>, id: &Uuid| {
+        if let Some(t) = state.tickets.get(id) {
+            out.push(Write::Ticket(Box::new(t.clone())));
         }
     };
-    let counter = |n: u32| -> Result<()> {
-        match state.counters.get(&n) {
-            Some(c) => upsert_counter(conn, c),
-            None => Ok(()),
+    let counter = |out: &mut Vec<Write>, n: u32| {
+        if let Some(c) = state.counters.get(&n) {
+            out.push(Write::Counter(c.clone()));
         }
     };
     match ev {
         Event::DayStarted { service_day, expired } => {
-            meta_set(conn, "service_day", &service_day.to_string())?;
-            let mut st = conn.prepare_cached("UPDATE tickets SET status = 'expired' WHERE id = ?1")?;
-            for id in expired {
-                st.execute([id.to_string()])?;
-            }
+            out.push(Write::Meta("service_day", service_day.to_string()));
+            out.push(Write::Expire(expired.clone()));
             for c in state.counters.values() {
-                upsert_counter(conn, c)?;
+                out.push(Write::Counter(c.clone()));
             }
         }
         Event::TicketIssued { ticket: t } | Event::TicketReserved { ticket: t } => {
             // The reservation's row, or the row of a ticket issued at once.
-            match state.tickets.get(&t.id) {
-                Some(cur) => upsert_ticket(conn, cur)?,
-                None => upsert_ticket(conn, t)?,
+            let cur = state.tickets.get(&t.id).unwrap_or(t);
+            out.push(Write::Ticket(Box::new(cur.clone())));
+            // The identified citizen, once, when the ticket is issued (purged on a timer).
+            if cur.citizen.is_some() {
+                out.push(Write::Citizen(Box::new(cur.clone())));
             }
         }
-        Event::TicketPrintFailed { ticket_id, .. } | Event::TicketVoided { ticket_id, .. } => ticket(ticket_id)?,
-        Event::CounterOpened { counter: n, .. } | Event::CounterClosed { counter: n } => counter(*n)?,
+        Event::TicketPrintFailed { ticket_id, .. } | Event::TicketVoided { ticket_id, .. } => ticket(out, ticket_id),
+        Event::CounterOpened { counter: n, .. } | Event::CounterClosed { counter: n } => counter(out, *n),
         Event::TicketCalled { ticket_id, counter: n, .. }
         | Event::TicketSkipped { ticket_id, counter: n, .. }
         | Event::TicketTransferred { ticket_id, from_counter: n, .. } => {
-            ticket(ticket_id)?;
-            counter(*n)?;
+            ticket(out, ticket_id);
+            counter(out, *n);
         }
         Event::TicketRecalled { ticket_id, .. }
         | Event::ServiceStarted { ticket_id, .. }
-        | Event::DossierLinked { ticket_id, .. } => ticket(ticket_id)?,
-        Event::RatingWindowOpened {
-            window_id,
-            counter,
-            ticket_id,
-            number,
-            session_id,
-            officer_id,
-            dossier_code,
-            closes_at,
-        } => {
-            conn.prepare_cached(
-                "INSERT INTO rating_windows (window_id, counter, ticket_id, number, session_id, officer_id,
-                                             dossier_code, opened_ms, closes_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                window_id,
-                counter,
-                ticket_id.to_string(),
-                number,
-                session_id.map(|u| u.to_string()),
-                officer_id,
-                dossier_code,
-                now.as_millisecond(),
-                closes_at.as_millisecond(),
-            ])?;
-        }
-        Event::RatingRecorded { window_id, key, level, .. } => {
-            let level = serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_owned));
-            // `rated_key IS NULL` makes a second rating of the same window impossible even if
-            // the engine were wrong: the update changes nothing and the transaction fails.
-            let n = conn
-                .prepare_cached(
-                    "UPDATE rating_windows SET rated_key = ?2, rated_level = ?3, rated_ms = ?4
-                     WHERE window_id = ?1 AND rated_key IS NULL",
-                )?
-                .execute(params![window_id, key, level, now.as_millisecond()])?;
-            if n != 1 {
-                return Err(Error::NotStored(format!("rating window {window_id} is not open for a rating")));
-            }
+        | Event::DossierLinked { ticket_id, .. } => ticket(out, ticket_id),
+        Event::RatingWindowOpened { .. } | Event::RatingRecorded { .. } => {
+            out.push(Write::Rating(Box::new(ev.clone()), now));
         }
         Event::ServiceFinished { ticket_id, counter: n, field_id, .. } => {
-            ticket(ticket_id)?;
-            counter(*n)?;
+            ticket(out, ticket_id);
+            counter(out, *n);
             let hour = i64::from(state.local(now).hour());
             if let Some(e) = state.stats.by_hour.get(&(field_id.clone(), u8::try_from(hour).unwrap_or(0))) {
-                upsert_stat(conn, field_id, hour, e)?;
+                out.push(Write::Stat(field_id.clone(), hour, *e));
             }
             if let Some(e) = state.stats.by_field.get(field_id) {
-                upsert_stat(conn, field_id, -1, e)?;
+                out.push(Write::Stat(field_id.clone(), -1, *e));
             }
         }
     }
-    Ok(())
+}
+
+/// Execute one captured row write inside the commit stage's transaction.
+fn execute(conn: &Connection, w: &Write) -> Result<()> {
+    match w {
+        Write::Meta(key, value) => meta_set(conn, key, value),
+        Write::Ticket(t) => upsert_ticket(conn, t),
+        Write::Citizen(t) => match &t.citizen {
+            Some(c) => insert_citizen(conn, t, c),
+            None => Ok(()),
+        },
+        Write::Counter(c) => upsert_counter(conn, c),
+        Write::Stat(field, hour, e) => upsert_stat(conn, field, *hour, e),
+        Write::Outbox(env) => append_outbox(conn, env),
+        Write::Expire(ids) => {
+            let mut st = conn.prepare_cached("UPDATE tickets SET status = 'expired' WHERE id = ?1")?;
+            for id in ids {
+                st.execute([id.to_string()])?;
+            }
+            Ok(())
+        }
+        Write::Rating(ev, now) => match &**ev {
+            Event::RatingWindowOpened {
+                window_id,
+                counter,
+                ticket_id,
+                number,
+                session_id,
+                officer_id,
+                dossier_code,
+                closes_at,
+            } => {
+                conn.prepare_cached(
+                    "INSERT INTO rating_windows (window_id, counter, ticket_id, number, session_id, officer_id,
+                                                 dossier_code, opened_ms, closes_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?
+                .execute(params![
+                    window_id,
+                    counter,
+                    ticket_id.to_string(),
+                    number,
+                    session_id.map(|u| u.to_string()),
+                    officer_id,
+                    dossier_code,
+                    now.as_millisecond(),
+                    closes_at.as_millisecond(),
+                ])?;
+                Ok(())
+            }
+            Event::RatingRecorded { window_id, key, level, .. } => {
+                let level = serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_owned));
+                // `rated_key IS NULL` makes a second rating of the same window impossible even if
+                // the engine were wrong: the update changes nothing and the transaction fails.
+                let n = conn
+                    .prepare_cached(
+                        "UPDATE rating_windows SET rated_key = ?2, rated_level = ?3, rated_ms = ?4
+                         WHERE window_id = ?1 AND rated_key IS NULL",
+                    )?
+                    .execute(params![window_id, key, level, now.as_millisecond()])?;
+                if n != 1 {
+                    return Err(Error::NotStored(format!("rating window {window_id} is not open for a rating")));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        },
+    }
 }
 
 /// The outbox body of an event: the event itself, with tickets in their wire form (local times).
+/// An identified citizen leaves the office as the keyed ID hash and the verification status
+/// only: never the name or the masked ID.
 fn payload(state: &State, cfg: &Config, ev: &Event) -> serde_json::Value {
     match ev {
         Event::TicketIssued { ticket } | Event::TicketReserved { ticket } => {
             let t = state.tickets.get(&ticket.id).unwrap_or(ticket);
-            serde_json::json!({ "ticket": state.to_api(cfg, t) })
+            let mut wire = state.to_api(cfg, t);
+            wire.citizen = None;
+            let mut body = serde_json::json!({ "ticket": wire });
+            if let (Some(c), Some(o)) = (t.citizen.as_ref(), body.as_object_mut()) {
+                o.insert(
+                    "citizen".to_owned(),
+                    serde_json::json!({ "id_hash": c.id_hash, "verification": c.verification }),
+                );
+            }
+            body
         }
         other => {
             let mut v = serde_json::to_value(other).unwrap_or(serde_json::Value::Null);
@@ -539,6 +592,97 @@ fn payload(state: &State, cfg: &Config, ev: &Event) -> serde_json::Value {
             v
         }
     }
+}
+
+fn verification_str(v: api::CitizenVerification) -> &'static str {
+    match v {
+        api::CitizenVerification::Verified => "verified",
+        api::CitizenVerification::ChipConsistent => "chip_consistent",
+        api::CitizenVerification::QrOnly => "qr_only",
+    }
+}
+
+fn insert_citizen(conn: &Connection, t: &TicketRec, c: &engine::CitizenRec) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO ticket_citizens (ticket_id, service_day, display_name, masked_id, id_hash, birth_year,
+                                               verification)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        t.id.to_string(),
+        t.service_day.to_string(),
+        c.display_name,
+        c.masked_id,
+        c.id_hash,
+        c.birth_year,
+        verification_str(c.verification),
+    ])?;
+    Ok(())
+}
+
+/// Puts the stored citizens back on the loaded tickets.
+fn load_citizens(conn: &Connection, state: &mut State) -> Result<()> {
+    let mut stmt = conn
+        .prepare("SELECT ticket_id, display_name, masked_id, id_hash, birth_year, verification FROM ticket_citizens")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<i32>>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, display_name, masked_id, id_hash, birth_year, v) = row?;
+        let verification = match v.as_str() {
+            "verified" => api::CitizenVerification::Verified,
+            "chip_consistent" => api::CitizenVerification::ChipConsistent,
+            _ => api::CitizenVerification::QrOnly,
+        };
+        let ticket = Uuid::parse_str(&id).ok().and_then(|id| state.tickets.get_mut(&id));
+        if let Some(t) = ticket {
+            t.citizen = Some(engine::CitizenRec { display_name, masked_id, id_hash, birth_year, verification });
+        }
+    }
+    Ok(())
+}
+
+/// Purges identified citizens' data whose time is up (see [`State::citizens_due`]): from memory
+/// and from the `ticket_citizens` table, with SQLite's `secure_delete` (the freed pages are
+/// zeroed) and a truncating WAL checkpoint, so the bytes leave the files too. Rows of earlier
+/// service days are deleted whatever the memory holds. Returns how many citizens were purged.
+/// Runs on its own connection (`conn`), beside the writer.
+pub fn purge_citizens(
+    conn: &Connection,
+    state: &std::sync::RwLock<State>,
+    cfg: &Config,
+    now: Timestamp,
+) -> Result<usize> {
+    let grace = jiff::SignedDuration::from_mins(i64::from(cfg.privacy.citizen_grace_minutes));
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    let mut guard = state.write().unwrap_or_else(|p| p.into_inner());
+    let due = guard.citizens_due(now, grace);
+    let today = guard.day_of(now).to_string();
+    let tx = conn.unchecked_transaction()?;
+    let mut n = 0;
+    {
+        let mut del = tx.prepare_cached("DELETE FROM ticket_citizens WHERE ticket_id = ?1")?;
+        for id in &due {
+            n += del.execute([id.to_string()])?;
+        }
+        n += tx.execute("DELETE FROM ticket_citizens WHERE service_day < ?1", [&today])?;
+    }
+    tx.commit()?;
+    guard.forget_citizens(&due);
+    drop(guard);
+    if n > 0 {
+        // Best effort: a reader holding an old snapshot only delays the truncation.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        tracing::info!(purged = n, "citizen data purged");
+    }
+    Ok(n)
 }
 
 /// Append one event to the outbox.
@@ -560,6 +704,19 @@ fn append_outbox(conn: &Connection, env: &EventEnvelope) -> Result<()> {
 
 /// The writer: owns the write connection and the only mutable access to the state.
 /// Its connection must have automatic checkpoints off (see [`writer_connection`]).
+///
+/// It runs as a two-stage pipeline so that deciding one group overlaps committing the
+/// previous one:
+/// - **decide** (thread `hub-writer`): takes every waiting request, runs the engine, applies the
+///   events to the in-memory state and captures the rows they touched and their outbox
+///   envelopes as a [`Plan`] — no SQL;
+/// - **commit** (thread `hub-commit`): writes every plan that is ready in ONE transaction and
+///   commits it (one fsync with `synchronous=FULL`), and only then answers the callers and
+///   pushes the events.
+///
+/// If a commit fails, the commit stage reloads the state from disk and bumps the pipeline's
+/// epoch; plans decided on the discarded state carry the old epoch and are refused, so no
+/// caller is ever answered for something that is not on disk.
 pub(crate) struct Writer {
     pub(crate) conn: Connection,
     pub(crate) cfg: Arc<Config>,
@@ -580,13 +737,75 @@ pub struct WriterStats {
     pub commands: std::sync::atomic::AtomicU64,
 }
 
-/// Most requests folded into one transaction.
+/// Most requests folded into one decided group.
 const MAX_GROUP: usize = 512;
+
+/// Decided groups the commit stage may have waiting: the decide stage runs at most this far
+/// ahead of the disk (requests keep queueing in the channel meanwhile and fold into bigger
+/// groups).
+const PLANS_AHEAD: usize = 2;
+
+/// What the two stages share, always locked after the state's lock.
+#[derive(Debug)]
+struct Pipeline {
+    /// Bumped when a commit failed and the state was reloaded from disk.
+    epoch: u64,
+    /// The outbox sequence number of the last event decided.
+    next_seq: u64,
+}
+
+/// One row write, captured when a group is decided and executed when it is committed.
+enum Write {
+    Meta(&'static str, String),
+    Ticket(Box<TicketRec>),
+    /// The citizen identified on a newly issued ticket.
+    Citizen(Box<TicketRec>),
+    Counter(CounterRec),
+    Expire(Vec<Uuid>),
+    /// A rating window opened or rated: the event and when.
+    Rating(Box<Event>, Timestamp),
+    Stat(String, i64, Ewma),
+    Outbox(Box<EventEnvelope>),
+}
+
+type ReplyTo = oneshot::Sender<Result<Reply>>;
+
+/// A decided group, waiting for its commit.
+struct Plan {
+    epoch: u64,
+    writes: Vec<Write>,
+    replies: Vec<(ReplyTo, Result<Reply>)>,
+    envelopes: Vec<EventEnvelope>,
+    pings: Vec<std::sync::mpsc::Sender<()>>,
+    commands: u64,
+    /// The outbox sequence number after this group.
+    end_seq: u64,
+}
 
 impl Writer {
     /// Serve requests until every sender is gone.
-    pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+    pub(crate) fn run(self, mut rx: mpsc::Receiver<Request>) {
         let checkpointer = spawn_checkpointer(self.db_path.clone());
+        let pipeline = Arc::new(std::sync::Mutex::new(Pipeline { epoch: 0, next_seq: self.next_seq }));
+        let (plan_tx, plan_rx) = std::sync::mpsc::sync_channel::<Plan>(PLANS_AHEAD);
+        let committer = Committer {
+            conn: self.conn,
+            cfg: Arc::clone(&self.cfg),
+            state: Arc::clone(&self.state),
+            pipeline: Arc::clone(&pipeline),
+            events: self.events,
+            stats: self.stats,
+            committed_seq: self.next_seq,
+        };
+        let commit_thread = std::thread::Builder::new().name("hub-commit".into()).spawn(move || committer.run(plan_rx));
+        let commit_thread = match commit_thread {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the hub's commit thread");
+                return;
+            }
+        };
+        let decider = Decider { cfg: self.cfg, state: self.state, pipeline, clock: self.clock };
         let mut group = Vec::with_capacity(MAX_GROUP);
         while let Some(first) = rx.blocking_recv() {
             group.push(first);
@@ -596,76 +815,131 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.run_group(&mut group);
+            let plan = decider.decide(&mut group);
+            if plan_tx.send(plan).is_err() {
+                tracing::error!("the hub's commit thread stopped; no more writes");
+                break;
+            }
         }
+        drop(plan_tx);
+        let _ = commit_thread.join();
         drop(checkpointer);
     }
+}
 
-    fn run_group(&mut self, group: &mut Vec<Request>) {
+/// The decide stage.
+struct Decider {
+    cfg: Arc<Config>,
+    state: Arc<RwLock<State>>,
+    pipeline: Arc<std::sync::Mutex<Pipeline>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Decider {
+    fn decide(&self, group: &mut Vec<Request>) -> Plan {
         let now = self.clock.now();
-        let cfg = Arc::clone(&self.cfg);
-        let mut replies: Vec<(oneshot::Sender<Result<Reply>>, Result<Reply>)> = Vec::with_capacity(group.len());
-        let mut envelopes = Vec::new();
-        let mut pings = Vec::new();
-        let start_seq = self.next_seq;
-        let n_commands = group.iter().filter(|r| matches!(r, Request::Command { .. })).count() as u64;
+        let cfg = &*self.cfg;
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let mut pipe = self.pipeline.lock().unwrap_or_else(|p| p.into_inner());
+        let mut plan = Plan {
+            epoch: pipe.epoch,
+            writes: Vec::with_capacity(group.len() * 2 + 1),
+            replies: Vec::with_capacity(group.len()),
+            envelopes: Vec::new(),
+            pings: Vec::new(),
+            commands: 0,
+            end_seq: pipe.next_seq,
+        };
+        let mut seq = pipe.next_seq;
+        let mut emit = |state: &mut State, ev: Event, device: &str, plan: &mut Plan| {
+            state.apply(&ev, cfg, now);
+            plan_rows(&mut plan.writes, state, &ev, now);
+            seq += 1;
+            let env = EventEnvelope {
+                id: engine::event_id(now).to_string(),
+                office_id: cfg.office.id.clone(),
+                device_id: device.to_owned(),
+                seq,
+                kind: ev.kind().to_owned(),
+                occurred_at: engine::rfc3339(&state.local(now)),
+                payload: payload(state, cfg, &ev),
+            };
+            plan.writes.push(Write::Outbox(Box::new(env.clone())));
+            plan.envelopes.push(env);
+        };
+        if let Some(ev) = state.roll_day(now) {
+            emit(&mut state, ev, "hub", &mut plan);
+        }
+        for ev in state.void_stale_reservations(now) {
+            emit(&mut state, ev, "hub", &mut plan);
+        }
+        for req in group.drain(..) {
+            let (cmd, device_id, reply) = match req {
+                Request::Command { cmd, device_id, reply } => (cmd, device_id, reply),
+                Request::Ping(p) => {
+                    plan.pings.push(p);
+                    continue;
+                }
+                Request::Tick => continue,
+            };
+            plan.commands += 1;
+            let ctx = Ctx { cfg, now, device_id: &device_id };
+            match state.decide(&cmd, ctx) {
+                Err(e) => plan.replies.push((reply, Err(e))),
+                Ok(events) => {
+                    let touched = events.iter().rev().find_map(Event::ticket_id);
+                    for ev in events {
+                        emit(&mut state, ev, &device_id, &mut plan);
+                    }
+                    let r = answer(&state, cfg, &cmd, touched, now);
+                    plan.replies.push((reply, Ok(r)));
+                }
+            }
+        }
+        plan.writes.push(Write::Meta("outbox_seq", seq.to_string()));
+        plan.end_seq = seq;
+        pipe.next_seq = seq;
+        plan
+    }
+}
+
+/// The commit stage: owns the write connection.
+struct Committer {
+    conn: Connection,
+    cfg: Arc<Config>,
+    state: Arc<RwLock<State>>,
+    pipeline: Arc<std::sync::Mutex<Pipeline>>,
+    events: broadcast::Sender<EventEnvelope>,
+    stats: Arc<WriterStats>,
+    /// The outbox sequence number on disk.
+    committed_seq: u64,
+}
+
+impl Committer {
+    fn run(mut self, rx: std::sync::mpsc::Receiver<Plan>) {
+        while let Ok(first) = rx.recv() {
+            let mut plans = vec![first];
+            while let Ok(p) = rx.try_recv() {
+                plans.push(p);
+            }
+            self.commit(plans);
+        }
+    }
+
+    fn commit(&mut self, plans: Vec<Plan>) {
+        // Plans decided on a state that a failed commit discarded can't be written.
+        let epoch = self.pipeline.lock().unwrap_or_else(|p| p.into_inner()).epoch;
+        let (live, stale): (Vec<Plan>, Vec<Plan>) = plans.into_iter().partition(|p| p.epoch == epoch);
+        for p in stale {
+            refuse(p, "an earlier write to the hub's database failed; nothing of this request was kept");
+        }
+        if live.is_empty() {
+            return;
+        }
         let outcome = (|| -> Result<()> {
             let tx = self.conn.unchecked_transaction()?;
-            {
-                let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-                let emit = |state: &mut State,
-                            ev: Event,
-                            device: &str,
-                            envs: &mut Vec<EventEnvelope>,
-                            seq: &mut u64|
-                 -> Result<()> {
-                    state.apply(&ev, &cfg, now);
-                    persist_rows(&tx, state, &ev, now)?;
-                    *seq += 1;
-                    let env = EventEnvelope {
-                        id: engine::event_id(now).to_string(),
-                        office_id: cfg.office.id.clone(),
-                        device_id: device.to_owned(),
-                        seq: *seq,
-                        kind: ev.kind().to_owned(),
-                        occurred_at: engine::rfc3339(&state.local(now)),
-                        payload: payload(state, &cfg, &ev),
-                    };
-                    append_outbox(&tx, &env)?;
-                    envs.push(env);
-                    Ok(())
-                };
-                let mut seq = self.next_seq;
-                if let Some(ev) = state.roll_day(now) {
-                    emit(&mut state, ev, "hub", &mut envelopes, &mut seq)?;
-                }
-                for ev in state.void_stale_reservations(now) {
-                    emit(&mut state, ev, "hub", &mut envelopes, &mut seq)?;
-                }
-                for req in group.drain(..) {
-                    let (cmd, device_id, reply) = match req {
-                        Request::Command { cmd, device_id, reply } => (cmd, device_id, reply),
-                        Request::Ping(p) => {
-                            pings.push(p);
-                            continue;
-                        }
-                        Request::Tick => continue,
-                    };
-                    let ctx = Ctx { cfg: &cfg, now, device_id: &device_id };
-                    match state.decide(&cmd, ctx) {
-                        Err(e) => replies.push((reply, Err(e))),
-                        Ok(events) => {
-                            let touched = events.iter().rev().find_map(Event::ticket_id);
-                            for ev in events {
-                                emit(&mut state, ev, &device_id, &mut envelopes, &mut seq)?;
-                            }
-                            let r = answer(&state, &cfg, &cmd, touched, now);
-                            replies.push((reply, Ok(r)));
-                        }
-                    }
-                }
-                meta_set(&tx, "outbox_seq", &seq.to_string())?;
-                self.next_seq = seq;
+            for w in live.iter().flat_map(|p| &p.writes) {
+                execute(&tx, w)?;
             }
             tx.commit()?;
             Ok(())
@@ -674,35 +948,53 @@ impl Writer {
             Ok(()) => {
                 use std::sync::atomic::Ordering::Relaxed;
                 self.stats.commits.fetch_add(1, Relaxed);
-                self.stats.commands.fetch_add(n_commands, Relaxed);
-                for (reply, r) in replies {
-                    let _ = reply.send(r);
-                }
-                for env in envelopes {
-                    let _ = self.events.send(env);
-                }
-                for p in pings {
-                    let _ = p.send(());
-                }
-            }
-            Err(e) => {
-                // Nothing of the group was kept: reload memory from disk and tell every caller.
-                tracing::error!(error = %e, "hub write failed; group rolled back");
-                self.next_seq = start_seq;
-                if let Ok((s, seq)) = load_state(&self.conn, &cfg) {
-                    *self.state.write().unwrap_or_else(|p| p.into_inner()) = s;
-                    self.next_seq = seq;
-                }
-                for (reply, _) in replies {
-                    let _ = reply.send(Err(Error::NotStored(e.to_string())));
-                }
-                for req in group.drain(..) {
-                    if let Request::Command { reply, .. } = req {
-                        let _ = reply.send(Err(Error::NotStored(e.to_string())));
+                for p in live {
+                    self.stats.commands.fetch_add(p.commands, Relaxed);
+                    self.committed_seq = p.end_seq;
+                    for (reply, r) in p.replies {
+                        let _ = reply.send(r);
+                    }
+                    for env in p.envelopes {
+                        let _ = self.events.send(env);
+                    }
+                    for ping in p.pings {
+                        let _ = ping.send(());
                     }
                 }
             }
+            Err(e) => {
+                // Nothing of these groups was kept: reload memory from disk, move to a new epoch
+                // (so groups decided meanwhile are refused too) and tell every caller.
+                tracing::error!(error = %e, "hub write failed; group rolled back");
+                let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+                let mut pipe = self.pipeline.lock().unwrap_or_else(|p| p.into_inner());
+                pipe.epoch += 1;
+                match load_state(&self.conn, &self.cfg) {
+                    Ok((s, seq)) => {
+                        *state = s;
+                        pipe.next_seq = seq;
+                        self.committed_seq = seq;
+                    }
+                    Err(e2) => {
+                        tracing::error!(error = %e2, "reloading the hub state after a failed write failed");
+                        pipe.next_seq = self.committed_seq;
+                    }
+                }
+                drop(pipe);
+                drop(state);
+                let why = e.to_string();
+                for p in live {
+                    refuse(p, &why);
+                }
+            }
         }
+    }
+}
+
+/// Answer every caller of a plan that was not written.
+fn refuse(plan: Plan, why: &str) {
+    for (reply, _) in plan.replies {
+        let _ = reply.send(Err(Error::NotStored(why.to_owned())));
     }
 }
 

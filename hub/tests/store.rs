@@ -8,7 +8,7 @@ use motcua_hub::{Config, Hub, SystemClock};
 use rusqlite::Connection;
 
 fn req(field: &str) -> IssueRequest {
-    IssueRequest { field_id: field.into(), priority_class: None, hold_for_print: false }
+    IssueRequest { field_id: field.into(), priority_class: None, hold_for_print: false, citizen: None }
 }
 
 fn open(dir: &tempfile::TempDir) -> Hub {

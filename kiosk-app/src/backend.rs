@@ -57,6 +57,11 @@ pub struct KioskSettings {
     /// The office's IANA time zone: the header clock shows office time whatever the system's
     /// zone is (tickets carry office time too).
     pub timezone: String,
+    /// The optional CCCD identification step after the field (`None`: not offered).
+    pub identify: Option<crate::controllers::identify::IdCardService>,
+    /// Hash of the admin screen's PIN (`motcua officer-pin kiosk-admin PIN`); `None`: the admin
+    /// screen can't be opened from the touchscreen.
+    pub admin_pin_sha256: Option<String>,
 }
 
 impl KioskSettings {
@@ -81,6 +86,8 @@ impl Default for KioskSettings {
             width: 1080,
             height: 1920,
             timezone: "Asia/Ho_Chi_Minh".to_owned(),
+            identify: None,
+            admin_pin_sha256: None,
         }
     }
 }

@@ -5,6 +5,9 @@
 //! with `synchronous=FULL`. It also measures the p99 of a bare `fsync` on the same disk in the
 //! same run — the physical floor of one durable write — so the ticket latency can be judged
 //! against this machine's disk rather than a number from somewhere else.
+//!
+//! `card`: reading the simulated CCCD chip through a model of the contactless link (see
+//! [`run_card`]).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -82,44 +85,63 @@ pub fn run_issue(opts: &IssueBench) -> Result<()> {
 
     let per_client = opts.tickets.div_ceil(opts.clients);
     let total = per_client * opts.clients;
-    let barrier = Arc::new(std::sync::Barrier::new(opts.clients));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..opts.clients)
-        .map(|c| {
-            let url = format!("http://{addr}/api/v1/tickets");
-            let fields = fields.clone();
-            let barrier = Arc::clone(&barrier);
-            std::thread::spawn(move || -> Result<Vec<(f64, Ticket)>> {
-                let agent: ureq::Agent =
-                    ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().into();
-                barrier.wait();
-                let mut out = Vec::with_capacity(per_client);
-                for i in 0..per_client {
-                    let req = IssueRequest {
-                        field_id: fields[(c + i) % fields.len()].clone(),
-                        priority_class: None,
-                        hold_for_print: false,
-                    };
-                    let t = Instant::now();
-                    let ticket: Ticket = agent
-                        .post(&url)
-                        .header("Authorization", format!("Bearer {BENCH_TOKEN}"))
-                        .send_json(&req)
-                        .context("issue request")?
-                        .body_mut()
-                        .read_json()
-                        .context("ticket body")?;
-                    out.push((t.elapsed().as_secs_f64() * 1e3, ticket));
-                }
-                Ok(out)
-            })
+    // The load generator must not be what is measured: like wrk, it drives every client
+    // connection from ONE thread (a single-threaded runtime, HTTP/1.1 keep-alive, requests
+    // prebuilt), so the two cores go to the hub rather than to 50 client threads.
+    let requests: Vec<Vec<u8>> = fields
+        .iter()
+        .map(|f| {
+            let body = serde_json::to_vec(&IssueRequest {
+                field_id: f.clone(),
+                priority_class: None,
+                hold_for_print: false,
+                citizen: None,
+            })?;
+            let mut r = format!(
+                "POST /api/v1/tickets HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {BENCH_TOKEN}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            r.extend_from_slice(&body);
+            Ok(r)
         })
-        .collect();
+        .collect::<Result<_>>()?;
+    let requests = Arc::new(requests);
+    let client_rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let started = Instant::now();
+    let results: Vec<Result<Vec<(f64, Ticket)>>> = client_rt.block_on(async {
+        let barrier = Arc::new(tokio::sync::Barrier::new(opts.clients));
+        let tasks: Vec<_> = (0..opts.clients)
+            .map(|c| {
+                let (requests, barrier) = (Arc::clone(&requests), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    let mut conn = tokio::net::TcpStream::connect(addr).await.context("connect")?;
+                    conn.set_nodelay(true)?;
+                    barrier.wait().await;
+                    let mut buf = Vec::with_capacity(2048);
+                    let mut out = Vec::with_capacity(per_client);
+                    for i in 0..per_client {
+                        let req = &requests[(c + i) % requests.len()];
+                        let t = Instant::now();
+                        let body = http_round_trip(&mut conn, req, &mut buf).await?;
+                        let ticket: Ticket = serde_json::from_slice(&body).context("ticket body")?;
+                        out.push((t.elapsed().as_secs_f64() * 1e3, ticket));
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            all.push(t.await.unwrap_or_else(|e| Err(anyhow::anyhow!("client task failed: {e}"))));
+        }
+        all
+    });
     let mut latencies = Vec::with_capacity(total);
     let mut numbers: HashMap<(String, String), u32> = HashMap::new();
-    for w in workers {
-        let results = w.join().map_err(|_| anyhow::anyhow!("client thread panicked"))??;
-        for (ms, t) in results {
+    for results in results {
+        for (ms, t) in results? {
             latencies.push(ms);
             *numbers.entry((t.service_day, t.number)).or_default() += 1;
         }
@@ -169,6 +191,45 @@ pub fn run_issue(opts: &IssueBench) -> Result<()> {
     });
     println!("{json}");
     Ok(())
+}
+
+/// One request on a keep-alive connection; the response body of a `200` or `201`. Reads the headers up
+/// to the blank line and then exactly `Content-Length` bytes.
+async fn http_round_trip(conn: &mut tokio::net::TcpStream, req: &[u8], buf: &mut Vec<u8>) -> Result<Vec<u8>> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    conn.write_all(req).await.context("send")?;
+    buf.clear();
+    let mut chunk = [0u8; 2048];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = conn.read(&mut chunk).await.context("receive")?;
+        if n == 0 {
+            bail!("the hub closed the connection");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = std::str::from_utf8(&buf[..head_end]).context("response head")?;
+    let status = head.split(' ').nth(1).unwrap_or_default();
+    if status != "200" && status != "201" {
+        bail!("the hub answered {status}");
+    }
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+        })
+        .context("no Content-Length in the hub's answer")?;
+    while buf.len() < head_end + len {
+        let n = conn.read(&mut chunk).await.context("receive")?;
+        if n == 0 {
+            bail!("the hub closed the connection mid-answer");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(buf[head_end..head_end + len].to_vec())
 }
 
 fn round2(x: f64) -> f64 {
@@ -247,7 +308,7 @@ pub fn run_announce(rounds: usize) -> Result<()> {
     for _ in 0..rounds {
         hub.blocking_issue(
             "bench",
-            &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false },
+            &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false, citizen: None },
         )?;
         let t0 = Instant::now();
         hub.blocking_counter("bench", 1, motcua_hub::api::CounterAction::CallNext)?;
@@ -286,5 +347,86 @@ pub fn run_relay(events: u64) -> Result<()> {
     println!("{:<24} {:>12}", "lost", f.lost);
     println!("{:<24} {:>12}", "duplicates", f.duplicates);
     println!("{}", serde_json::to_string(&f)?);
+    Ok(())
+}
+
+/// `motcua bench card`: the simulated CCCD chip with a `face_bytes` face, read whole as
+/// `motcua read-card` reads it (PACE-CAN, DG1, DG2, DG13, DG14, DG15, EF.SOD, active and chip
+/// authentication) through a model of the contactless link: `kbps` plus a fixed
+/// `per_apdu_ms` turnaround per APDU (reader firmware, USB, the chip's processing and
+/// secure-messaging crypto; 6 ms is a fast desktop reader, slow ones take 10–30 ms). The APDUs
+/// and bytes (command plus response) are counted by a reader wrapper on the real session's
+/// code path; the times are modelled from them, not measured, so a debug build gives the same
+/// figures as a release one. `link_limit_ms` is the same bytes at the bit rate with no round
+/// trips. Goal: `modelled_ms` <= 1.5 x `link_limit_ms`, which needs extended-length READ
+/// BINARY; the `fixed_*` figures are the same read in fixed 0xDF chunks.
+pub fn run_card(kbps: u32, per_apdu_ms: f64, face_bytes: usize) -> Result<()> {
+    use motcua_cccd::link::{LinkFigures, LinkModel, MeteredReader};
+    use motcua_cccd::read::{DEFAULT_DATA_GROUPS, ReadOptions, ReadRandom, ReadSize, Verdict, read_card};
+    use motcua_cccd::sim::{SAMPLE_CAN, SimCccdChip};
+    use motcua_cccd::test_pki::TestPki;
+
+    if kbps == 0 || !(0.0..=1000.0).contains(&per_apdu_ms) || !(100..=60_000).contains(&face_bytes) {
+        bail!("--kbps must be at least 1, --per-apdu-ms 0 to 1000, --face-bytes 100 to 60000");
+    }
+    let model = LinkModel { bit_rate: kbps.saturating_mul(1000), per_apdu: Duration::from_secs_f64(per_apdu_ms / 1e3) };
+    let pki = TestPki::sample();
+    let mut trust = motcua_cccd::proto::pa::TrustStore::new();
+    trust.add_der(&pki.csca_certificate).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let can = motcua_cccd::Can::new(SAMPLE_CAN).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let run = |read_size| -> Result<(LinkFigures, usize, usize)> {
+        let sim = motcua_device::sim::SimIdCardReader::new();
+        SimCccdChip::sample_with_face(&pki, face_bytes).insert_into(&sim.handle());
+        let (mut reader, meter) = MeteredReader::new(sim, model);
+        let opts =
+            ReadOptions { can: &can, mrz_key: None, data_groups: &DEFAULT_DATA_GROUPS, trust: &trust, read_size };
+        let r = read_card(&mut reader, &opts, &ReadRandom::from_bytes(&[0x5A; ReadRandom::LEN]))
+            .map_err(|e| anyhow::anyhow!("reading the simulated card: {e}"))?;
+        if r.verdict() != Verdict::Verified {
+            bail!("the simulated card read as {:?}, not verified", r.verdict());
+        }
+        let dg2 = r.files.iter().find(|f| f.file == motcua_cccd::proto::lds::DataGroup::Dg2).map_or(0, |f| f.len);
+        Ok((meter.figures(), dg2, r.initial_read_size))
+    };
+    let (adaptive, dg2_bytes, read_size) = run(ReadSize::Auto { reader_max_apdu: None })?;
+    let (fixed, _, _) = run(ReadSize::Short)?;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let ratio = |f: &LinkFigures| ms(f.modelled) / ms(f.link_limit).max(1e-9);
+    let goal_met = ratio(&adaptive) <= 1.5;
+
+    println!(
+        "motcua bench card — simulated CCCD (DG2 {dg2_bytes} bytes) read whole: PACE-CAN, DG1, DG2, DG13, DG14, \
+         DG15, EF.SOD, active and chip authentication"
+    );
+    println!(
+        "link model: {kbps} kbit/s + {per_apdu_ms:.1} ms per APDU (reader + card turnaround); APDUs and bytes \
+         counted on the real session, times modelled (not measured: build profile does not matter)"
+    );
+    println!("{:<34} {:>16} {:>14}", "figure", "adaptive", "fixed 0xDF");
+    println!("{:<34} {:>16} {:>14}", "first READ BINARY size (bytes)", read_size, 0xDF);
+    println!("{:<34} {:>16} {:>14}", "APDUs", adaptive.apdus, fixed.apdus);
+    println!("{:<34} {:>16} {:>14}", "bytes (command + response)", adaptive.bytes, fixed.bytes);
+    println!("{:<34} {:>16.1} {:>14.1}", "modelled time (ms)", ms(adaptive.modelled), ms(fixed.modelled));
+    println!("{:<34} {:>16.1} {:>14.1}", "link limit (ms)", ms(adaptive.link_limit), ms(fixed.link_limit));
+    println!("{:<34} {:>16.2} {:>14.2}", "modelled / link limit", ratio(&adaptive), ratio(&fixed));
+    println!("{:<34} {:>16}", "goal: modelled <= 1.5 x limit", if goal_met { "met" } else { "NOT MET" });
+    println!(
+        "{}",
+        serde_json::json!({
+            "kbps": kbps,
+            "per_apdu_ms": per_apdu_ms,
+            "dg2_bytes": dg2_bytes,
+            "read_size": read_size,
+            "apdus": adaptive.apdus,
+            "bytes": adaptive.bytes,
+            "modelled_ms": round2(ms(adaptive.modelled)),
+            "link_limit_ms": round2(ms(adaptive.link_limit)),
+            "fixed_apdus": fixed.apdus,
+            "fixed_bytes": fixed.bytes,
+            "fixed_modelled_ms": round2(ms(fixed.modelled)),
+            "fixed_link_limit_ms": round2(ms(fixed.link_limit)),
+            "goal_met": goal_met,
+        })
+    );
     Ok(())
 }

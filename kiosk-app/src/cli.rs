@@ -64,6 +64,16 @@ enum Cmd {
         /// The hub's data directory to check.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// The kiosk settings whose devices must be there (default: /etc/motcua/kiosk.toml when
+        /// it exists and --simulate is not given).
+        #[arg(long, env = "MOTCUA_KIOSK_CONFIG")]
+        kiosk_config: Option<PathBuf>,
+        /// A counter's rating keypad that must be there (e.g. /dev/motcua/keypad).
+        #[arg(long)]
+        keypad: Option<String>,
+        /// Read sys/, proc/, dev/ and run/ under this directory instead of / (tests).
+        #[arg(long, hide = true)]
+        sys_root: Option<PathBuf>,
     },
     /// The reference central system (provincial side): event intake, dossier status.
     Central {
@@ -98,6 +108,13 @@ enum Cmd {
     },
     /// Print the hub's OpenAPI document.
     Openapi,
+    /// Read a CCCD chip once and report how (reader, ATR, access method, files, APDUs, timing,
+    /// passive/active/chip authentication); personal data only with --show-data. Exit 0 usable,
+    /// 1 not read, 3 a check failed.
+    ReadCard(crate::readcard::ReadCardArgs),
+    /// Put the simulated CCCD chip on pcscd's virtual reader (vsmartcard-vpcd), with the
+    /// misbehaviour switches, so the real PC/SC path can read it.
+    SimCard(crate::readcard::SimCardArgs),
     /// Print a test page (every Vietnamese letter, each strategy) and report the printer's status;
     /// with --output, write the bytes to a file instead.
     PrintTest {
@@ -118,6 +135,20 @@ enum Cmd {
 
 #[derive(Debug, Subcommand)]
 enum BenchCmd {
+    /// Read the simulated CCCD chip (15 KB face) through a model of the contactless link:
+    /// APDUs and bytes from the real session, time modelled; adaptive (extended length) vs
+    /// fixed 0xDF reads.
+    Card {
+        /// Link bit rate in kbit/s (ISO/IEC 14443: 106, 212, 424, 848).
+        #[arg(long, default_value_t = 424)]
+        kbps: u32,
+        /// Fixed reader + card turnaround per APDU, in milliseconds.
+        #[arg(long, default_value_t = 6.0)]
+        per_apdu_ms: f64,
+        /// Size of the face image in bytes.
+        #[arg(long, default_value_t = 15_000)]
+        face_bytes: usize,
+    },
     /// Tickets from concurrent clients over the hub's HTTP API.
     Issue {
         /// Concurrent clients.
@@ -221,6 +252,10 @@ struct KioskArgs {
     /// Override the orientation: portrait (1080x1920) or landscape (1920x1080).
     #[arg(long)]
     orientation: Option<String>,
+    /// Slint backend: `linuxkms` (straight on the screen, no X or Wayland; builds with the
+    /// `kms` feature) or `winit` (a desktop window); default: $SLINT_BACKEND, else winit.
+    #[arg(long)]
+    backend: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -355,6 +390,8 @@ pub fn main() -> Result<()> {
                 eprintln!("{NO_DISPLAY}");
                 std::process::exit(2);
             }
+            // systemd: ready; the watchdog is fed while Slint's event loop answers.
+            crate::sdnotify::ready_with_watchdog(|| ui_alive(std::time::Duration::from_secs(10)));
             crate::display::run_display(crate::display::DisplayOptions {
                 hub_url: a.hub_url,
                 token: a.hub_token,
@@ -391,12 +428,25 @@ pub fn main() -> Result<()> {
         Some(Cmd::PrintTest { profile, ticket, output, device }) => {
             crate::printcmd::run_print_test(&profile, ticket, output.as_deref(), device.as_deref())
         }
-        Some(Cmd::Doctor { simulate, unplug, print_test, data_dir }) => {
-            let checks =
-                crate::doctor::run_checks(&crate::doctor::DoctorOptions { simulate, unplug, print_test, data_dir });
-            std::process::exit(crate::doctor::report(&checks));
+        Some(Cmd::Doctor { simulate, unplug, print_test, data_dir, kiosk_config, keypad, sys_root }) => {
+            let kiosk_config = crate::doctor::load_kiosk_config(kiosk_config.as_deref(), simulate)?;
+            let opts = crate::doctor::DoctorOptions {
+                simulate,
+                unplug,
+                print_test,
+                data_dir,
+                kiosk_config,
+                keypad,
+                root: sys_root,
+            };
+            std::process::exit(crate::doctor::report(&crate::doctor::run_checks(&opts)));
         }
         Some(Cmd::Bench { which: BenchCmd::Relay { events } }) => crate::bench::run_relay(events),
+        Some(Cmd::Bench { which: BenchCmd::Card { kbps, per_apdu_ms, face_bytes } }) => {
+            crate::bench::run_card(kbps, per_apdu_ms, face_bytes)
+        }
+        Some(Cmd::ReadCard(a)) => crate::readcard::run_read_card(a),
+        Some(Cmd::SimCard(a)) => crate::readcard::run_sim_card(a),
         Some(Cmd::Central { listen, db, devices, fault }) => run_central(listen, db, &devices, &fault),
         Some(Cmd::Conformance { url, device, key, office }) => {
             let key = hex::decode(key.trim()).context("--key must be hex")?;
@@ -717,7 +767,8 @@ fn offer_headless() -> bool {
 }
 
 fn run_kiosk(mut args: KioskArgs) -> Result<()> {
-    if !args.headless && !display_available() {
+    let kms_flag = args.backend.as_deref().is_some_and(|b| b.starts_with("linuxkms"));
+    if !args.headless && !kms_flag && !display_available() {
         eprintln!("{NO_DISPLAY}");
         if !offer_headless() {
             std::process::exit(2);
@@ -846,6 +897,7 @@ fn run_kiosk(mut args: KioskArgs) -> Result<()> {
     if camera.is_some() {
         tracing::info!(kind = %kcfg.camera.kind, device = %kcfg.camera.device, "QR camera");
     }
+    crate::window::select_backend(args.backend.as_deref())?;
     let result = crate::window::run_window(ctx, scanner, camera);
     rt.shutdown_timeout(std::time::Duration::from_secs(2));
     if let Err(e) = &result {
@@ -871,6 +923,15 @@ fn ui_alive(timeout: std::time::Duration) -> bool {
     rx.recv_timeout(timeout).is_ok()
 }
 
+/// Whether a tokio runtime runs a task within `timeout` (a wedged runtime fails this).
+fn runtime_alive(handle: &tokio::runtime::Handle, timeout: std::time::Duration) -> bool {
+    let (tx, rx) = std::sync::mpsc::channel();
+    handle.spawn(async move {
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(timeout).is_ok()
+}
+
 fn run_central(listen: SocketAddr, db: PathBuf, devices: &[String], fault: &str) -> Result<()> {
     let mut creds = Vec::new();
     for d in devices {
@@ -889,6 +950,9 @@ fn run_central(listen: SocketAddr, db: PathBuf, devices: &[String], fault: &str)
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
         println!("listening on http://{}", listener.local_addr()?);
+        // systemd: ready; the watchdog is fed while this runtime still runs tasks.
+        let handle = tokio::runtime::Handle::current();
+        crate::sdnotify::ready_with_watchdog(move || runtime_alive(&handle, std::time::Duration::from_secs(10)));
         server
             .serve(listener, async {
                 let _ = tokio::signal::ctrl_c().await;

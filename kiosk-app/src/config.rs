@@ -26,6 +26,76 @@ pub struct KioskConfig {
     /// The camera that reads receipt QR codes.
     #[serde(default)]
     pub camera: CameraSection,
+    /// The CCCD chip reader of the identify step.
+    #[serde(default)]
+    pub id_card: IdCardSection,
+}
+
+/// `[id_card]`: the optional CCCD identification after the service field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdCardSection {
+    /// `sim` (motcua-cccd's simulated card through the real session code; the default), `pcsc`
+    /// (a PC/SC reader; needs the `pcsc` build feature) or `none` (no identify step).
+    pub kind: String,
+    /// For `pcsc`: the reader's name as pcscd lists it; empty for the first reader.
+    pub reader: String,
+    /// A directory of CSCA certificates (`*.der`, `*.cer`, `*.crt`) passive authentication
+    /// trusts; empty: none (a genuine card then reads as "chip consistent, issuer not verified").
+    pub trust_dir: String,
+    /// The office key of the ID hash (HMAC-SHA256), hex, at least 32 digits; the same on every
+    /// kiosk of the office. Empty: a random key per run (hashes link visits within a run only).
+    pub hash_key: String,
+    /// Seconds to wait for the card after "Chạm thẻ CCCD".
+    pub wait_secs: u64,
+}
+
+impl Default for IdCardSection {
+    fn default() -> Self {
+        Self {
+            kind: "sim".into(),
+            reader: String::new(),
+            trust_dir: String::new(),
+            hash_key: String::new(),
+            wait_secs: 20,
+        }
+    }
+}
+
+impl IdCardSection {
+    /// The identify step's service, or `None` for `kind = "none"`.
+    pub fn service(&self) -> Option<crate::controllers::identify::IdCardService> {
+        use crate::controllers::identify::{IdCardService, IdHashKey};
+        let mut svc = match self.kind.as_str() {
+            "sim" => IdCardService::sim()?,
+            #[cfg(feature = "pcsc")]
+            "pcsc" => IdCardService {
+                source: Some(std::sync::Arc::new(crate::controllers::identify::PcscIdCardSource {
+                    reader: Some(self.reader.clone()).filter(|r| !r.is_empty()),
+                })),
+                trust: std::sync::Arc::new(motcua_cccd::proto::pa::TrustStore::new()),
+                key: std::sync::Arc::new(IdHashKey::random()?),
+                wait: std::time::Duration::from_secs(20),
+            },
+            _ => return None,
+        };
+        if !self.hash_key.is_empty() {
+            svc.key = std::sync::Arc::new(IdHashKey::from_hex(&self.hash_key)?);
+        } else {
+            tracing::warn!("id_card.hash_key is empty: ID hashes use a random key for this run");
+        }
+        if !self.trust_dir.is_empty() {
+            match motcua_cccd::trust::load_trust_dir(Path::new(&self.trust_dir)) {
+                Ok((store, report)) => {
+                    tracing::info!(loaded = report.loaded, rejected = report.rejected, "CSCA trust list");
+                    svc.trust = std::sync::Arc::new(store);
+                }
+                Err(e) => tracing::warn!(error = %e, dir = %self.trust_dir, "CSCA trust list not readable"),
+            }
+        }
+        svc.wait = std::time::Duration::from_secs(self.wait_secs);
+        Some(svc)
+    }
 }
 
 /// `[camera]`.
@@ -85,6 +155,9 @@ pub struct KioskSection {
     /// Office time zone for the clock when the hub is remote (the embedded hub's office
     /// configuration wins otherwise).
     pub timezone: String,
+    /// Hash of the admin screen's PIN: `motcua officer-pin kiosk-admin PIN` prints it. Empty:
+    /// the admin screen stays closed.
+    pub admin_pin_sha256: String,
 }
 
 impl Default for KioskSection {
@@ -98,6 +171,7 @@ impl Default for KioskSection {
             offer_priority: s.offer_priority,
             orientation: "portrait".into(),
             timezone: s.timezone,
+            admin_pin_sha256: String::new(),
         }
     }
 }
@@ -188,6 +262,20 @@ impl KioskConfig {
         if jiff::tz::TimeZone::get(&self.kiosk.timezone).is_err() {
             bail!("kiosk.timezone {:?} is not a known IANA time zone", self.kiosk.timezone);
         }
+        match self.id_card.kind.as_str() {
+            "sim" | "none" => {}
+            "pcsc" if cfg!(feature = "pcsc") => {}
+            "pcsc" => bail!("id_card.kind = \"pcsc\" needs motcua built with `--features pcsc`"),
+            other => bail!("id_card.kind {other:?}: use \"sim\", \"pcsc\" or \"none\""),
+        }
+        if !self.id_card.hash_key.is_empty()
+            && crate::controllers::identify::IdHashKey::from_hex(&self.id_card.hash_key).is_none()
+        {
+            bail!("id_card.hash_key must be hex, at least 32 digits (16 bytes)");
+        }
+        if !(5..=120).contains(&self.id_card.wait_secs) {
+            bail!("id_card.wait_secs must be 5 to 120");
+        }
         if self.kiosk.idle_timeout_secs < 10 {
             bail!("kiosk.idle_timeout_secs must be at least 10");
         }
@@ -205,6 +293,8 @@ impl KioskConfig {
             width,
             height,
             timezone: self.kiosk.timezone.clone(),
+            identify: self.id_card.service(),
+            admin_pin_sha256: Some(self.kiosk.admin_pin_sha256.trim().to_owned()).filter(|h| !h.is_empty()),
         }
     }
 }
@@ -221,6 +311,21 @@ mod tests {
         let c = KioskConfig::from_toml(SAMPLE).expect("sample");
         assert_eq!(c.kiosk.device_id, "kiosk-1");
         assert_eq!(c.settings().width, 1080);
+    }
+
+    #[test]
+    fn the_id_card_section_chooses_the_identify_step() {
+        let c = KioskConfig::from_toml(SAMPLE).expect("sample");
+        let svc = c.settings().identify.expect("sim by default");
+        assert_eq!(svc.source.as_ref().map(|s| s.kind()), Some("sim"));
+        let none = KioskConfig::from_toml(&SAMPLE.replace("kind = \"sim\"", "kind = \"none\"")).expect("none");
+        assert!(none.settings().identify.is_none());
+        assert!(KioskConfig::from_toml(&SAMPLE.replace("kind = \"sim\"", "kind = \"nfc\"")).is_err());
+        assert!(KioskConfig::from_toml(&SAMPLE.replace("hash_key = \"\"", "hash_key = \"abc\"")).is_err());
+        let keyed = SAMPLE.replace("hash_key = \"\"", &format!("hash_key = \"{}\"", "ab".repeat(32)));
+        let a = KioskConfig::from_toml(&keyed).expect("keyed").settings().identify.expect("svc");
+        let b = KioskConfig::from_toml(&keyed).expect("keyed").settings().identify.expect("svc");
+        assert_eq!(a.key.hash("001099012345"), b.key.hash("001099012345"), "the office key is stable");
     }
 
     #[test]

@@ -388,6 +388,20 @@ pub fn run_headless(ctx: KioskContext, out_dir: &Path) -> anyhow::Result<Vec<Pat
             files.push(kiosk.save_png(&name("2-picker"))?);
 
             kiosk.tap("field", 0)?;
+            if kiosk.screen() == Screen::Identify {
+                // The optional CCCD step: the simulated card's citizen (CAN 012345) by chip.
+                files.push(kiosk.save_png(&name("2b-identify"))?);
+                if kiosk.locate("chip", 0).is_some() {
+                    kiosk.tap("chip", 0)?;
+                    for d in [0, 1, 2, 3, 4, 5] {
+                        kiosk.tap("key", d)?;
+                    }
+                    kiosk.tap("submit", 0)?;
+                    files.push(kiosk.save_png(&name("2c-identified"))?);
+                }
+                let next = if kiosk.locate("accept", 0).is_some() { "accept" } else { "skip" };
+                kiosk.tap(next, 0)?;
+            }
             if kiosk.screen() == Screen::Priority {
                 files.push(kiosk.save_png(&name("3-priority"))?);
                 kiosk.tap("none", 0)?;

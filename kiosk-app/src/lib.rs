@@ -16,6 +16,7 @@ pub mod hubclient;
 pub mod lookup;
 pub mod printcmd;
 pub mod printer_health;
+pub mod readcard;
 pub mod recording;
 pub mod scanning;
 pub mod sdnotify;

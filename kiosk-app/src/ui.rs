@@ -4,10 +4,12 @@
 //! [`UiCommand`]s for the controllers and [`UiUpdate`]s into properties. Everything here runs on
 //! the UI thread.
 
+pub mod admin_adapter;
 pub mod app_adapter;
 pub mod confirmation_adapter;
 pub mod field_picker_adapter;
 pub mod home_adapter;
+pub mod identify_adapter;
 pub mod lookup_adapter;
 pub mod priority_adapter;
 
@@ -27,8 +29,8 @@ mod generated {
 }
 
 pub use generated::{
-    AppAdapter, AppWindow, CallRow, ConfirmationAdapter, DisplayAdapter, DisplayWindow, FieldPickerAdapter, HitRect,
-    HomeAdapter, LookupAdapter, PriorityAdapter, WaitingRow,
+    AdminAdapter, AdminStage, AppAdapter, AppWindow, CallRow, ConfirmationAdapter, DisplayAdapter, DisplayWindow,
+    FieldPickerAdapter, HitRect, HomeAdapter, IdentifyAdapter, LookupAdapter, PriorityAdapter, WaitingRow,
 };
 pub use generated::{CounterAdapter, CounterFieldChoice, CounterNotice, CounterWaitingRow, CounterWindow};
 
@@ -43,8 +45,10 @@ pub fn attach(ui: &AppWindow, settings: &KioskSettings, commands: &CommandSender
     home_adapter::wire(ui, commands);
     field_picker_adapter::wire(ui, commands);
     priority_adapter::wire(ui, commands);
+    identify_adapter::wire(ui, commands);
     confirmation_adapter::wire(ui, settings, commands);
     lookup_adapter::wire(ui, commands);
+    admin_adapter::wire(ui, settings, commands);
     app_adapter::set_clock(ui, &settings.now());
     send(ui, commands, UiCommand::Start);
 }
@@ -70,6 +74,8 @@ pub fn apply(ui: &AppWindow, tagged: Tagged) {
         UiUpdate::Priorities { field_name, items } => priority_adapter::show(ui, &field_name, &items),
         UiUpdate::Confirmation(view) => confirmation_adapter::show(ui, &view),
         UiUpdate::Lookup(view) => lookup_adapter::show(ui, &view),
+        UiUpdate::Identify(view) => identify_adapter::show(ui, &view),
+        UiUpdate::Admin(view) => admin_adapter::show(ui, &view),
         // Only the headless driver waits for these.
         UiUpdate::Synced(_) => {}
     }

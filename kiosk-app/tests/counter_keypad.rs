@@ -117,7 +117,7 @@ fn one_unsatisfied_rating_tied_to_officer_ticket_and_dossier_whatever_the_keypad
     rig.hub
         .blocking_issue(
             "kiosk-1",
-            &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false },
+            &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false, citizen: None },
         )
         .expect("issue");
     let ev = rig.press(NEXT);
@@ -155,7 +155,7 @@ fn one_unsatisfied_rating_tied_to_officer_ticket_and_dossier_whatever_the_keypad
     rig.hub
         .blocking_issue(
             "kiosk-1",
-            &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false },
+            &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false, citizen: None },
         )
         .expect("issue");
     rig.press(NEXT);

@@ -97,7 +97,12 @@ impl Rig {
         self.hub
             .blocking_issue(
                 "kiosk-1",
-                &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false },
+                &IssueRequest {
+                    field_id: "ho-tich".into(),
+                    priority_class: None,
+                    hold_for_print: false,
+                    citizen: None,
+                },
             )
             .expect("issue");
     }

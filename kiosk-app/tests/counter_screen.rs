@@ -33,8 +33,12 @@ fn hub(dir: &tempfile::TempDir) -> Hub {
 }
 
 fn issue(hub: &Hub, field: &str, priority: Option<&str>) -> String {
-    let req =
-        IssueRequest { field_id: field.into(), priority_class: priority.map(str::to_owned), hold_for_print: false };
+    let req = IssueRequest {
+        field_id: field.into(),
+        priority_class: priority.map(str::to_owned),
+        hold_for_print: false,
+        citizen: None,
+    };
     hub.blocking_issue("kiosk-1", &req).expect("issue").number
 }
 

@@ -28,8 +28,11 @@ fn display_feed_follows_the_hub_and_reports_a_dropped_link() {
     let dir = tempfile::tempdir().expect("tmp");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
     let (hub, url, stop) = start_hub(dir.path(), &rt);
-    hub.blocking_issue("k", &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false })
-        .expect("issue");
+    hub.blocking_issue(
+        "k",
+        &IssueRequest { field_id: "ho-tich".into(), priority_class: None, hold_for_print: false, citizen: None },
+    )
+    .expect("issue");
 
     let (tx, rx) = mpsc::channel::<FeedMsg>();
     let feed_url = url.clone();

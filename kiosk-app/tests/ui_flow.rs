@@ -44,7 +44,7 @@ fn field(id: &str, letter: &str, vi: &str, en: &str, counters: Vec<u32>, waiting
 }
 
 fn class(id: &str, vi: &str, en: &str) -> PriorityClassInfo {
-    PriorityClassInfo { id: id.into(), name_vi: vi.into(), name_en: en.into() }
+    PriorityClassInfo { id: id.into(), name_vi: vi.into(), name_en: en.into(), min_age: None }
 }
 
 fn catalog() -> Catalog {
@@ -117,6 +117,7 @@ impl HubClient for FakeHub {
             counter: None,
             dossier_code: None,
             session_id: None,
+            citizen: None,
         };
         *self.last.lock().map_err(|_| BackendError::Internal("poisoned".into()))? = Some(t.clone());
         Ok(t)

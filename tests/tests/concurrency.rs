@@ -39,6 +39,7 @@ fn many_http_clients_at_once_never_get_a_duplicate_number() {
                                 field_id: field.into(),
                                 priority_class: None,
                                 hold_for_print: false,
+                                citizen: None,
                             })
                             .expect("issue")
                             .body_mut()

@@ -30,6 +30,7 @@ fn crash_child_entry() {
                         field_id: fields[(i + n) % fields.len()].into(),
                         priority_class: None,
                         hold_for_print: false,
+                        citizen: None,
                     };
                     match hub.blocking_issue("kiosk-crash", &req) {
                         Ok(t) => {

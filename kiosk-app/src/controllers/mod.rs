@@ -8,6 +8,8 @@
 //! Implements: the vocabulary shared by the UI and the controllers, and the take-a-number flow
 //! ([`take_number`]). Does not implement: dossier lookup (a later issue), rating, admin.
 
+pub mod admin;
+pub mod identify;
 pub mod lookup;
 pub mod take_number;
 
@@ -71,6 +73,8 @@ pub enum Screen {
     Home,
     /// Choose the service field.
     Picker,
+    /// Identify with the CCCD (optional step, after the field).
+    Identify,
     /// Choose a priority class (optional step).
     Priority,
     /// The issued ticket.
@@ -79,6 +83,8 @@ pub enum Screen {
     Lookup,
     /// The hub failed: retry or go home.
     Error,
+    /// Office IT staff: behind a hidden gesture and a PIN ([`admin`]).
+    Admin,
 }
 
 /// A service field as the picker shows it.
@@ -101,6 +107,33 @@ pub struct PriorityItem {
     pub id: String,
     /// Name in the current language.
     pub name: String,
+    /// Suggested from the identified citizen's age (the class's `min_age`); the citizen can
+    /// decline.
+    pub suggested: bool,
+}
+
+/// The identified citizen on the confirmation screen. `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CitizenLine {
+    /// Name as on the card.
+    pub name: String,
+    /// Masked ID (`001******345`).
+    pub masked_id: String,
+    /// How far the data was checked.
+    pub verification: motcua_hub::api::CitizenVerification,
+}
+
+impl Drop for CitizenLine {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.name);
+        zeroize::Zeroize::zeroize(&mut self.masked_id);
+    }
+}
+
+impl std::fmt::Debug for CitizenLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CitizenLine").field("verification", &self.verification).finish_non_exhaustive()
+    }
 }
 
 /// An RGBA picture of the printed ticket.
@@ -139,6 +172,8 @@ pub struct ConfirmationView {
     pub printed: bool,
     /// The ticket as rendered for the printer, when rendering worked.
     pub image: Option<Arc<TicketImage>>,
+    /// The citizen, when they identified with their CCCD.
+    pub citizen: Option<CitizenLine>,
 }
 
 /// What a controller asks the UI to show.
@@ -172,6 +207,10 @@ pub enum UiUpdate {
     Confirmation(ConfirmationView),
     /// The lookup screen's content.
     Lookup(LookupView),
+    /// The identify step's content.
+    Identify(identify::IdentifyView),
+    /// The admin screen's device status or the outcome of its printer test.
+    Admin(admin::AdminView),
     /// Answer to [`UiCommand::Sync`]: every update caused by earlier commands was sent before it.
     Synced(u64),
 }
@@ -206,6 +245,8 @@ pub enum UiCommand {
     LookupPrint,
     /// A code scanner or the camera read this text (routed by its shape).
     Scanned(String),
+    /// A tap on the identify screen.
+    Identify(IdentifyAction),
     /// "Thử lại" on the error screen.
     Retry,
     /// The citizen switched language.
@@ -213,8 +254,48 @@ pub enum UiCommand {
     /// The UI went home on its own and cleared the screen: forget the citizen's session. (The
     /// session number travels in the [`Envelope`], with every command.)
     EndSession,
+    /// The admin screen opened (after the PIN): report the devices' status.
+    AdminStatus,
+    /// "In thử" on the admin screen.
+    AdminPrintTest,
     /// Reply with [`UiUpdate::Synced`] once everything before this command has been handled.
     Sync(u64),
+}
+
+/// The identify screen's buttons.
+#[derive(Clone, PartialEq, Eq)]
+pub enum IdentifyAction {
+    /// "Chạm thẻ CCCD".
+    Chip,
+    /// "Quét mã QR trên CCCD".
+    Qr,
+    /// "Bỏ qua" (or "Không dùng" after a result): go on without identification.
+    Skip,
+    /// A keypad digit of the CAN (redacted in `Debug`).
+    Key(String),
+    /// "Xóa" on the keypad.
+    Backspace,
+    /// "Đọc thẻ" after the 6 digits.
+    SubmitCan,
+    /// "Thử lại" after a failure.
+    Retry,
+    /// "Tiếp tục" with the identified citizen.
+    Accept,
+}
+
+impl std::fmt::Debug for IdentifyAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IdentifyAction::Chip => f.write_str("Chip"),
+            IdentifyAction::Qr => f.write_str("Qr"),
+            IdentifyAction::Skip => f.write_str("Skip"),
+            IdentifyAction::Key(_) => f.write_str("Key(<redacted>)"),
+            IdentifyAction::Backspace => f.write_str("Backspace"),
+            IdentifyAction::SubmitCan => f.write_str("SubmitCan"),
+            IdentifyAction::Retry => f.write_str("Retry"),
+            IdentifyAction::Accept => f.write_str("Accept"),
+        }
+    }
 }
 
 /// A command and the UI's session when it was sent. A command from a newer session ends the

@@ -17,9 +17,10 @@ use motcua_device::render::render;
 use motcua_device::ticket::{PaperWidth, TicketData, queue_ticket};
 use motcua_hub::api::{Catalog, Delivery, FieldInfo, IssueRequest, PriorityClassInfo, Ticket};
 
+use super::identify::{ChipKeys, IdentifyError, IdentifyStage, IdentifyState, citizen_from_qr};
 use super::{
-    ConfirmationView, Envelope, FieldItem, Lang, PriorityItem, Screen, Tagged, TicketImage, UiCommand, UiUpdate,
-    UpdateSink,
+    CitizenLine, ConfirmationView, Envelope, FieldItem, IdentifyAction, Lang, PriorityItem, Screen, Tagged,
+    TicketImage, UiCommand, UiUpdate, UpdateSink,
 };
 use crate::backend::{BackendError, HubClient, KioskContext, KioskSettings};
 
@@ -41,6 +42,7 @@ struct Issued {
     priority: Option<PriorityClassInfo>,
     printed: bool,
     image: Option<Arc<TicketImage>>,
+    citizen: Option<CitizenLine>,
 }
 
 /// The controller of the take-a-number flow. Feed it commands with [`TakeNumber::handle`], or let
@@ -60,6 +62,9 @@ pub struct TakeNumber {
     lookup_svc: Option<Arc<crate::lookup::Lookup>>,
     lookup: super::lookup::LookupState,
     answer: Option<crate::lookup::Answer>,
+    identify: IdentifyState,
+    /// Chip keys kept for "Thử lại" after a failed chip read.
+    retry_keys: Option<ChipKeys>,
 }
 
 impl std::fmt::Debug for TakeNumber {
@@ -91,6 +96,8 @@ impl TakeNumber {
             lookup_svc: ctx.lookup.clone(),
             lookup: super::lookup::LookupState::default(),
             answer: None,
+            identify: IdentifyState::default(),
+            retry_keys: None,
         }
     }
 
@@ -144,11 +151,18 @@ impl TakeNumber {
         self.issued = None;
         self.lookup.reset();
         self.answer = None;
+        // The citizen's identification is wiped with the visit (zeroed on drop).
+        self.identify.reset();
+        self.retry_keys = None;
     }
 
     /// Handles one command in the current session, sending what to show to `sink`.
     pub async fn handle(&mut self, cmd: UiCommand, sink: &dyn UpdateSink) {
-        tracing::debug!(?cmd, "ui command");
+        match &cmd {
+            // A scan may be a CCCD QR: log its length only.
+            UiCommand::Scanned(text) => tracing::debug!(len = text.len(), "ui command: scan"),
+            other => tracing::debug!(cmd = ?other, "ui command"),
+        }
         match cmd {
             UiCommand::Start => {
                 if let Ok(catalog) = self.fetch_catalog().await {
@@ -160,7 +174,9 @@ impl TakeNumber {
             UiCommand::PickField(id) => self.pick_field(&id, sink).await,
             UiCommand::PickPriority(class) => {
                 if let Some(field) = self.field.clone() {
-                    let req = IssueRequest { field_id: field.id, priority_class: class, hold_for_print: false };
+                    let citizen = self.citizen_claim(class.as_deref());
+                    let req =
+                        IssueRequest { field_id: field.id, priority_class: class, hold_for_print: false, citizen };
                     self.issue(req, sink).await;
                 } else {
                     // A stale tap (the session ended meanwhile): start over.
@@ -168,15 +184,37 @@ impl TakeNumber {
                 }
             }
             UiCommand::Back => {
+                if self.screen == Screen::Identify
+                    && matches!(
+                        self.identify.stage,
+                        IdentifyStage::EnterCan | IdentifyStage::WaitQr | IdentifyStage::Failed(_)
+                    )
+                {
+                    self.identify.clear_can();
+                    self.retry_keys = None;
+                    self.identify.stage = IdentifyStage::Choose;
+                    self.send_identify(sink);
+                    return;
+                }
                 let to = match self.screen {
-                    Screen::Priority => Screen::Picker,
+                    Screen::Priority if self.settings.identify.is_some() => Screen::Identify,
+                    Screen::Priority | Screen::Identify => Screen::Picker,
                     _ => Screen::Home,
                 };
                 if to == Screen::Home {
                     self.field = None;
                 }
+                if to == Screen::Picker {
+                    self.identify.reset();
+                    self.retry_keys = None;
+                }
+                if to == Screen::Identify && self.identify.citizen().is_none() {
+                    self.identify.stage = IdentifyStage::Choose;
+                }
+                self.send_identify(sink);
                 self.show(to, sink);
             }
+            UiCommand::Identify(action) => self.identify_action(action, sink).await,
             UiCommand::OpenLookup => {
                 self.lookup.reset();
                 self.answer = None;
@@ -227,8 +265,62 @@ impl TakeNumber {
                 self.send_office(sink);
                 self.send_fields(false, sink);
             }
+            UiCommand::AdminStatus => self.admin_status(None, sink).await,
+            UiCommand::AdminPrintTest => self.admin_print_test(sink).await,
             UiCommand::Sync(n) => self.send(UiUpdate::Synced(n), sink),
         }
+    }
+
+    /// The admin screen's status lines: printer status read now, and the hub's catalog.
+    async fn admin_status(&mut self, message: Option<(String, bool)>, sink: &dyn UpdateSink) {
+        let printer = Arc::clone(&self.printer);
+        let status = blocking(move || match printer.lock() {
+            Ok(mut p) => Ok((p.info(), p.status().map_err(|e| e.to_string()))),
+            Err(_) => Err("printer lock poisoned".to_owned()),
+        })
+        .await;
+        let hub = Arc::clone(&self.hub);
+        let catalog = blocking(move || hub.catalog().map_err(|e| e.to_string())).await;
+        let mut lines = Vec::new();
+        lines.push(match status {
+            Ok((info, Ok(s))) => super::admin::printer_line(&info.name, Some(&s)),
+            Ok((info, Err(e))) => {
+                tracing::warn!(error = %e, "admin: printer status not read");
+                super::admin::printer_line(&info.name, None)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "admin: printer status not read");
+                super::admin::printer_line("?", None)
+            }
+        });
+        lines.push(super::admin::hub_line(catalog.as_ref().map(|c| c.fields.len()).map_err(String::as_str)));
+        lines.push(super::admin::identify_line(self.settings.identify.is_some()));
+        self.send(UiUpdate::Admin(super::admin::AdminView { status_lines: lines, message }), sink);
+    }
+
+    /// Prints the admin test ticket and reports how it went, with a fresh status.
+    async fn admin_print_test(&mut self, sink: &dyn UpdateSink) {
+        let now = self.settings.now().strftime("%H:%M %d/%m/%Y").to_string();
+        let doc = super::admin::test_ticket(self.paper, &now);
+        let printer = Arc::clone(&self.printer);
+        self.send(UiUpdate::Busy(true), sink);
+        let ok = blocking(move || match printer.lock() {
+            Ok(mut p) => p.print(&doc).map(|_| ()).map_err(|e| e.to_string()),
+            Err(_) => Err("printer lock poisoned".to_owned()),
+        })
+        .await;
+        self.send(UiUpdate::Busy(false), sink);
+        let message = match &ok {
+            Ok(()) => {
+                tracing::info!("admin: test ticket printed");
+                ("Đã in phiếu thử. / Test ticket printed.".to_owned(), false)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "admin: test ticket not printed");
+                (format!("Không in được: {e} / Not printed: {e}"), true)
+            }
+        };
+        self.admin_status(Some(message), sink).await;
     }
 
     fn send(&self, update: UiUpdate, sink: &dyn UpdateSink) {
@@ -266,7 +358,11 @@ impl TakeNumber {
             .catalog
             .iter()
             .flat_map(|c| &c.priority_classes)
-            .map(|p| PriorityItem { id: p.id.clone(), name: self.lang.pick(&p.name_vi, &p.name_en).to_owned() })
+            .map(|p| PriorityItem {
+                id: p.id.clone(),
+                name: self.lang.pick(&p.name_vi, &p.name_en).to_owned(),
+                suggested: self.suggested_class().is_some_and(|s| s == p.id),
+            })
             .collect();
         let field_name = self.lang.pick(&field.name_vi, &field.name_en).to_owned();
         self.send(UiUpdate::Priorities { field_name, items }, sink);
@@ -284,6 +380,7 @@ impl TakeNumber {
             counters: t.counters.clone(),
             printed: issued.printed,
             image: issued.image.clone(),
+            citizen: issued.citizen.clone(),
         };
         self.send(UiUpdate::Confirmation(view), sink);
     }
@@ -294,6 +391,7 @@ impl TakeNumber {
         self.send_fields(false, sink);
         self.send_priorities(sink);
         self.send_confirmation(sink);
+        self.send_identify(sink);
     }
 
     async fn fetch_catalog(&self) -> Result<Catalog, String> {
@@ -339,13 +437,32 @@ impl TakeNumber {
             tracing::warn!(field = id, "tapped field is not in the catalog");
             return;
         };
-        let offer = self.settings.offer_priority && !catalog.priority_classes.is_empty();
-        self.field = Some(field.clone());
+        self.field = Some(field);
+        if self.settings.identify.is_some() {
+            self.identify.reset();
+            self.retry_keys = None;
+            self.send_identify(sink);
+            self.show(Screen::Identify, sink);
+        } else {
+            self.after_identify(sink).await;
+        }
+    }
+
+    /// The step after the (optional) identification: priority, or the ticket at once.
+    async fn after_identify(&mut self, sink: &dyn UpdateSink) {
+        let Some(field) = self.field.clone() else {
+            self.show(Screen::Picker, sink);
+            return;
+        };
+        let offer =
+            self.settings.offer_priority && self.catalog.as_ref().is_some_and(|c| !c.priority_classes.is_empty());
         if offer {
             self.send_priorities(sink);
             self.show(Screen::Priority, sink);
         } else {
-            self.issue(IssueRequest { field_id: field.id, priority_class: None, hold_for_print: false }, sink).await;
+            let citizen = self.citizen_claim(None);
+            let req = IssueRequest { field_id: field.id, priority_class: None, hold_for_print: false, citizen };
+            self.issue(req, sink).await;
         }
     }
 
@@ -370,7 +487,15 @@ impl TakeNumber {
             self.catalog.as_ref().and_then(|c| c.priority_classes.iter().find(|p| &p.id == id)).cloned()
         });
         let data = ticket_data(&ticket, self.catalog.as_ref(), priority.as_ref());
-        let doc = queue_ticket(&data, self.paper);
+        let citizen = self.identify.citizen().map(|c| CitizenLine {
+            name: c.display_name().to_owned(),
+            masked_id: c.masked_id().to_owned(),
+            verification: c.verification(),
+        });
+        let mut doc = queue_ticket(&data, self.paper);
+        if let Some(c) = &citizen {
+            add_citizen_line(&mut doc, &data, c);
+        }
         let printer = Arc::clone(&self.printer);
         let printed = blocking(move || {
             let raster = render(&doc);
@@ -427,7 +552,13 @@ impl TakeNumber {
             }
         };
         self.failed = None;
-        self.issued = Some(Issued { ticket, priority, printed, image });
+        let mut ticket = ticket;
+        // The screen shows the kiosk's own copy (zeroed on drop); wipe the hub's echo.
+        if let Some(mut c) = ticket.citizen.take() {
+            zeroize::Zeroize::zeroize(&mut c.display_name);
+            zeroize::Zeroize::zeroize(&mut c.masked_id);
+        }
+        self.issued = Some(Issued { ticket, priority, printed, image, citizen });
         self.send_confirmation(sink);
         self.send(UiUpdate::Busy(false), sink);
         self.show(Screen::Confirmation, sink);
@@ -439,6 +570,11 @@ impl TakeNumber {
     async fn scanned(&mut self, text: &str, sink: &dyn UpdateSink) {
         use motcua_scanner::payload::{Payload, classify};
         match classify(text) {
+            Payload::Receipt { .. } if self.screen == Screen::Identify => {
+                tracing::info!("receipt scanned on the identify step: not a CCCD QR");
+                self.identify.stage = IdentifyStage::Failed(IdentifyError::NotCccdQr);
+                self.send_identify(sink);
+            }
             Payload::Receipt { code, secret } => {
                 self.answer = None;
                 self.lookup.scanned(code.as_str(), secret.as_deref());
@@ -450,10 +586,16 @@ impl TakeNumber {
                     self.submit_lookup(sink).await;
                 }
             }
+            Payload::Cccd(qr) if self.screen == Screen::Identify => self.identify_qr(&qr, sink).await,
             Payload::Cccd(_) => {
-                // Identifying by CCCD at the take-a-number step is a later feature; the card's
-                // data is dropped here, never logged.
+                // Only the identify step uses a CCCD; the card's data is dropped here, never
+                // logged.
                 tracing::info!("CCCD QR scanned; not used on this screen");
+            }
+            Payload::Unknown(_) if self.screen == Screen::Identify => {
+                tracing::info!("scan on the identify step is not a CCCD QR");
+                self.identify.stage = IdentifyStage::Failed(IdentifyError::NotCccdQr);
+                self.send_identify(sink);
             }
             Payload::Unknown(reason) => tracing::info!(%reason, "scan ignored"),
         }
@@ -509,6 +651,178 @@ impl TakeNumber {
         self.send(UiUpdate::Lookup(self.lookup.view()), sink);
         self.send(UiUpdate::Busy(false), sink);
     }
+}
+
+impl TakeNumber {
+    fn send_identify(&self, sink: &dyn UpdateSink) {
+        let Some(svc) = &self.settings.identify else { return };
+        self.send(UiUpdate::Identify(self.identify.view(svc.source.is_some())), sink);
+    }
+
+    /// The identified citizen for the hub: the birth year only with an age-based class.
+    fn citizen_claim(&self, class: Option<&str>) -> Option<motcua_hub::api::CitizenClaim> {
+        let by_age = class
+            .and_then(|id| self.catalog.as_ref()?.priority_classes.iter().find(|p| p.id == id))
+            .is_some_and(|p| p.min_age.is_some());
+        self.identify.citizen().map(|c| c.claim(by_age))
+    }
+
+    /// The first priority class the identified citizen's age qualifies for.
+    fn suggested_class(&self) -> Option<&str> {
+        let c = self.identify.citizen()?;
+        let today = self.settings.now();
+        let age = c.age_on(today.year(), today.month(), today.day())?;
+        self.catalog
+            .as_ref()?
+            .priority_classes
+            .iter()
+            .find(|p| p.min_age.is_some_and(|m| age >= m))
+            .map(|p| p.id.as_str())
+    }
+
+    async fn identify_action(&mut self, action: IdentifyAction, sink: &dyn UpdateSink) {
+        if self.screen != Screen::Identify {
+            return;
+        }
+        let chip = self.settings.identify.as_ref().is_some_and(|s| s.source.is_some());
+        match action {
+            IdentifyAction::Chip if chip => {
+                self.identify.clear_can();
+                self.identify.stage = IdentifyStage::EnterCan;
+                self.send_identify(sink);
+            }
+            IdentifyAction::Qr => {
+                self.identify.stage = IdentifyStage::WaitQr;
+                self.send_identify(sink);
+            }
+            IdentifyAction::Key(k) => {
+                self.identify.key(&k);
+                self.send_identify(sink);
+            }
+            IdentifyAction::Backspace => {
+                self.identify.backspace();
+                self.send_identify(sink);
+            }
+            IdentifyAction::SubmitCan if self.identify.stage == IdentifyStage::EnterCan => {
+                match self.identify.take_keys() {
+                    Some(keys) => self.read_chip(keys, sink).await,
+                    // Fewer than 6 digits: the button is disabled; nothing to do.
+                    None => self.send_identify(sink),
+                }
+            }
+            IdentifyAction::Retry => match (self.identify.stage, self.retry_keys.take()) {
+                (IdentifyStage::Failed(IdentifyError::NotCccdQr), _) => {
+                    self.identify.stage = IdentifyStage::WaitQr;
+                    self.send_identify(sink);
+                }
+                // A refused key or an altered chip would fail the same way: ask again instead.
+                (IdentifyStage::Failed(e), Some(keys))
+                    if !matches!(e, IdentifyError::AccessRefused | IdentifyError::Altered) =>
+                {
+                    self.read_chip(keys, sink).await;
+                }
+                _ => {
+                    self.identify.clear_can();
+                    self.identify.stage = if chip { IdentifyStage::EnterCan } else { IdentifyStage::Choose };
+                    self.send_identify(sink);
+                }
+            },
+            IdentifyAction::Accept if self.identify.citizen().is_some() => self.after_identify(sink).await,
+            IdentifyAction::Skip => {
+                self.identify.reset();
+                self.retry_keys = None;
+                self.after_identify(sink).await;
+            }
+            _ => {}
+        }
+    }
+
+    async fn identify_qr(&mut self, qr: &motcua_cccd::proto::qr::QrData, sink: &dyn UpdateSink) {
+        let Some(svc) = self.settings.identify.clone() else { return };
+        match self.identify.stage {
+            // Scanning the QR instead of typing the digits: it opens the chip (PACE, and BAC
+            // with the dates it carries).
+            IdentifyStage::EnterCan => match ChipKeys::from_qr(qr) {
+                Some(keys) => self.read_chip(keys, sink).await,
+                None => {
+                    self.identify.stage = IdentifyStage::Failed(IdentifyError::NotCccdQr);
+                    self.send_identify(sink);
+                }
+            },
+            IdentifyStage::WaitCard | IdentifyStage::Reading => {}
+            _ => {
+                self.identify.identified(citizen_from_qr(qr, &svc.key));
+                tracing::info!(source = "qr", "citizen identified");
+                self.send_identify(sink);
+            }
+        }
+    }
+
+    /// Waits for the card and reads it on the blocking pool; the screen follows the progress.
+    async fn read_chip(&mut self, keys: ChipKeys, sink: &dyn UpdateSink) {
+        let Some(svc) = self.settings.identify.clone() else { return };
+        self.identify.clear_can();
+        self.identify.stage = IdentifyStage::WaitCard;
+        self.send_identify(sink);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let year = u16::try_from(self.settings.now().year()).unwrap_or(2000);
+        let limit = svc.wait + Duration::from_secs(30);
+        let task = tokio::task::spawn_blocking(move || {
+            let r = svc.read(&keys, year, &|| {
+                let _ = tx.send(());
+            });
+            (r, keys)
+        });
+        let deadline = tokio::time::sleep(limit);
+        tokio::pin!(task, deadline);
+        let mut progress_open = true;
+        let outcome = loop {
+            tokio::select! {
+                biased;
+                msg = rx.recv(), if progress_open => match msg {
+                    Some(()) => {
+                        self.identify.stage = IdentifyStage::Reading;
+                        self.send_identify(sink);
+                    }
+                    None => progress_open = false,
+                },
+                r = &mut task => break r.ok(),
+                () = &mut deadline => break None,
+            }
+        };
+        match outcome {
+            Some((Ok(read), _)) => {
+                tracing::info!(source = "chip", access = ?read.access, "citizen identified");
+                self.identify.identified(read.citizen);
+                self.retry_keys = None;
+            }
+            Some((Err(e), keys)) => {
+                tracing::info!(error = e.code(), "chip identification failed");
+                self.retry_keys = Some(keys);
+                self.identify.stage = IdentifyStage::Failed(e);
+            }
+            None => {
+                tracing::warn!("chip identification did not finish in time");
+                self.identify.stage = IdentifyStage::Failed(IdentifyError::Timeout);
+            }
+        }
+        self.send_identify(sink);
+    }
+}
+
+/// Adds the identified citizen's line under the number (and the priority line): name and
+/// masked ID, nothing else.
+fn add_citizen_line(doc: &mut motcua_device::ticket::TicketDoc, data: &TicketData, c: &CitizenLine) {
+    use motcua_device::ticket::{Align, Block, TextStyle};
+    let after = |b: &Block, prefix: &str| matches!(b, Block::Text { text, .. } if text.starts_with(prefix));
+    let at = doc
+        .blocks
+        .iter()
+        .rposition(|b| after(b, "Ưu tiên:"))
+        .or_else(|| doc.blocks.iter().position(|b| after(b, &data.number)))
+        .map_or(doc.blocks.len(), |i| i + 1);
+    let text = motcua_device::ticket::nfc(&format!("{} · {}", c.name, c.masked_id));
+    doc.blocks.insert(at, Block::Text { text, style: TextStyle::PLAIN.with_align(Align::Center) });
 }
 
 fn default_lang(settings: &KioskSettings) -> Lang {
@@ -585,6 +899,7 @@ mod tests {
                 id: "nguoi-cao-tuoi".into(),
                 name_vi: "Người cao tuổi".into(),
                 name_en: "Elderly person".into(),
+                min_age: Some(60),
             }],
             rating: Default::default(),
         }
@@ -616,6 +931,7 @@ mod tests {
                 counter: None,
                 dossier_code: None,
                 session_id: None,
+                citizen: None,
             })
         }
         fn confirm(&self, _ticket_id: &str, delivery: Delivery) -> Result<Ticket, BackendError> {

@@ -333,6 +333,7 @@ mod tests {
             counter: None,
             dossier_code: None,
             session_id: None,
+            citizen: None,
         }
     }
 

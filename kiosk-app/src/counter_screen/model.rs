@@ -29,6 +29,28 @@ pub struct CurrentTicket {
     pub dossier_code: Option<String>,
     /// Claimed a priority class.
     pub priority: bool,
+    /// The citizen identified with their CCCD at the kiosk, until the hub purges it.
+    pub citizen: Option<CitizenShown>,
+}
+
+/// An identified citizen on the officer's screen: name, masked ID, and whether the chip vouched
+/// for them. `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CitizenShown {
+    /// Name as on the card.
+    pub name: String,
+    /// Masked ID (`001******345`).
+    pub masked_id: String,
+    /// Verified by the chip (passive and chip authentication, known issuer).
+    pub verified: bool,
+    /// From the printed QR only.
+    pub qr_only: bool,
+}
+
+impl std::fmt::Debug for CitizenShown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CitizenShown").field("verified", &self.verified).finish_non_exhaustive()
+    }
 }
 
 /// One citizen waiting for this counter's fields, in call order.
@@ -328,5 +350,52 @@ fn current_ticket(catalog: Option<&Catalog>, t: &Ticket) -> Option<CurrentTicket
         field_name: field_name(catalog, &t.field_id),
         dossier_code: t.dossier_code.clone(),
         priority: t.priority_class.is_some(),
+        citizen: t.citizen.as_ref().map(|c| CitizenShown {
+            name: c.display_name.clone(),
+            masked_id: c.masked_id.clone(),
+            verified: c.verification == motcua_hub::api::CitizenVerification::Verified,
+            qr_only: c.verification == motcua_hub::api::CitizenVerification::QrOnly,
+        }),
     })
+}
+
+#[cfg(test)]
+mod citizen_tests {
+    use motcua_hub::api::{CitizenVerification, Ticket, TicketCitizen, TicketStatus};
+
+    use super::current_ticket;
+
+    #[test]
+    fn the_current_ticket_shows_the_identified_citizen_and_redacts_it_in_debug() {
+        let t = Ticket {
+            id: "id".into(),
+            number: "A007".into(),
+            field_id: "ho-tich".into(),
+            field_name_vi: "Hộ tịch".into(),
+            field_name_en: "Civil status".into(),
+            priority_class: None,
+            status: TicketStatus::Serving,
+            service_day: "2026-11-23".into(),
+            issued_at: "2026-11-23T08:05:00+07:00".into(),
+            people_ahead: 0,
+            counters: vec![1],
+            wait: None,
+            counter: Some(1),
+            dossier_code: None,
+            session_id: None,
+            citizen: Some(TicketCitizen {
+                display_name: "Nguyễn Văn A".into(),
+                masked_id: "001******345".into(),
+                verification: CitizenVerification::ChipConsistent,
+            }),
+        };
+        let c = current_ticket(None, &t).and_then(|c| c.citizen).expect("citizen shown");
+        assert_eq!(
+            (c.name.as_str(), c.masked_id.as_str(), c.verified, c.qr_only),
+            ("Nguyễn Văn A", "001******345", false, false)
+        );
+        assert!(!format!("{c:?}").contains("Nguy"));
+        let plain = Ticket { citizen: None, ..t };
+        assert!(current_ticket(None, &plain).is_some_and(|c| c.citizen.is_none()));
+    }
 }

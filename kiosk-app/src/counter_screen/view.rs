@@ -76,6 +76,23 @@ pub fn show(ui: &CounterWindow, v: &CounterView) {
             a.set_current_field(c.field_name.as_str().into());
             a.set_current_dossier(c.dossier_code.as_deref().unwrap_or_default().into());
             a.set_current_priority(c.priority);
+            let (name, id, status) = match &c.citizen {
+                Some(z) => (
+                    z.name.as_str(),
+                    z.masked_id.as_str(),
+                    if z.verified {
+                        1
+                    } else if z.qr_only {
+                        3
+                    } else {
+                        2
+                    },
+                ),
+                None => ("", "", 0),
+            };
+            a.set_current_citizen(name.into());
+            a.set_current_citizen_id(id.into());
+            a.set_current_citizen_status(status);
         }
         None => {
             a.set_current_number(SharedString::new());
@@ -83,6 +100,9 @@ pub fn show(ui: &CounterWindow, v: &CounterView) {
             a.set_current_field(SharedString::new());
             a.set_current_dossier(SharedString::new());
             a.set_current_priority(false);
+            a.set_current_citizen(SharedString::new());
+            a.set_current_citizen_id(SharedString::new());
+            a.set_current_citizen_status(0);
             // Nothing left to transfer.
             a.set_transfer_open(false);
         }

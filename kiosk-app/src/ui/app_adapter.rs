@@ -74,7 +74,9 @@ pub fn end_session(ui: &AppWindow, settings: &KioskSettings, commands: &CommandS
     app.set_screen(SlintScreen::Home);
     confirmation_adapter::clear(ui);
     priority_adapter::clear(ui);
+    super::identify_adapter::clear(ui);
     super::lookup_adapter::clear(ui);
+    super::admin_adapter::clear(ui);
     set_language(ui, Lang::from_code(&settings.default_lang).unwrap_or_default());
     send(ui, commands, UiCommand::EndSession);
 }
@@ -102,10 +104,12 @@ pub fn set_screen(ui: &AppWindow, screen: Screen) {
     let s = match screen {
         Screen::Home => SlintScreen::Home,
         Screen::Picker => SlintScreen::Picker,
+        Screen::Identify => SlintScreen::Identify,
         Screen::Priority => SlintScreen::Priority,
         Screen::Confirmation => SlintScreen::Confirmation,
         Screen::Lookup => SlintScreen::Lookup,
         Screen::Error => SlintScreen::Error,
+        Screen::Admin => SlintScreen::Admin,
     };
     ui.global::<AppAdapter>().set_screen(s);
 }
@@ -115,10 +119,12 @@ pub fn screen(ui: &AppWindow) -> Screen {
     match ui.global::<AppAdapter>().get_screen() {
         SlintScreen::Home => Screen::Home,
         SlintScreen::Picker => Screen::Picker,
+        SlintScreen::Identify => Screen::Identify,
         SlintScreen::Priority => Screen::Priority,
         SlintScreen::Confirmation => Screen::Confirmation,
         SlintScreen::Lookup => Screen::Lookup,
         SlintScreen::Error => Screen::Error,
+        SlintScreen::Admin => Screen::Admin,
     }
 }
 

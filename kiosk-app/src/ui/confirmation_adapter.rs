@@ -32,6 +32,9 @@ pub fn show(ui: &AppWindow, view: &ConfirmationView) {
     conf.set_counters(counters.join(", ").into());
     conf.set_counter_count(i32::try_from(view.counters.len()).unwrap_or(i32::MAX));
     conf.set_printed(view.printed);
+    let (name, id) = view.citizen.as_ref().map(|c| (c.name.as_str(), c.masked_id.as_str())).unwrap_or_default();
+    conf.set_citizen_name(name.into());
+    conf.set_citizen_id(id.into());
     match view.image.as_deref().and_then(to_image) {
         Some(img) => {
             conf.set_ticket_image(img);
@@ -56,6 +59,8 @@ pub fn clear(ui: &AppWindow) {
     conf.set_counters("".into());
     conf.set_counter_count(0);
     conf.set_printed(false);
+    conf.set_citizen_name("".into());
+    conf.set_citizen_id("".into());
     conf.set_ticket_image(Image::default());
     conf.set_has_ticket_image(false);
 }
@@ -63,6 +68,12 @@ pub fn clear(ui: &AppWindow) {
 /// The number on the confirmation screen (empty when none).
 pub fn number(ui: &AppWindow) -> String {
     ui.global::<ConfirmationAdapter>().get_number().to_string()
+}
+
+/// The citizen line of the confirmation: name and masked ID (empty when not identified).
+pub fn citizen(ui: &AppWindow) -> (String, String) {
+    let conf = ui.global::<ConfirmationAdapter>();
+    (conf.get_citizen_name().to_string(), conf.get_citizen_id().to_string())
 }
 
 /// Whether the confirmation says the ticket was printed.

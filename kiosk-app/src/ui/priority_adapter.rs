@@ -29,13 +29,19 @@ pub(super) fn wire(ui: &AppWindow, commands: &CommandSender) {
 /// Shows the classes for the field `field_name`.
 pub fn show(ui: &AppWindow, field_name: &str, items: &[PriorityItem]) {
     let prio = ui.global::<PriorityAdapter>();
-    let rows: Vec<SlintPriorityItem> =
-        items.iter().map(|p| SlintPriorityItem { id: p.id.as_str().into(), name: p.name.as_str().into() }).collect();
+    let rows: Vec<SlintPriorityItem> = items
+        .iter()
+        .map(|p| SlintPriorityItem { id: p.id.as_str().into(), name: p.name.as_str().into(), suggested: p.suggested })
+        .collect();
+    prio.set_classes_suggested(items.iter().any(|p| p.suggested));
     prio.set_field_name(field_name.into());
     prio.set_classes(ModelRc::from(Rc::new(VecModel::from(rows))));
 }
 
 /// Forgets the chosen field.
 pub fn clear(ui: &AppWindow) {
-    ui.global::<PriorityAdapter>().set_field_name("".into());
+    let prio = ui.global::<PriorityAdapter>();
+    prio.set_field_name("".into());
+    prio.set_classes(ModelRc::default());
+    prio.set_classes_suggested(false);
 }
