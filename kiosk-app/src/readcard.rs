@@ -409,8 +409,29 @@ fn print_read(r: &CardRead, show_data: bool, out: &mut dyn Write) -> Result<i32>
     writeln!(out, "{:<22} {passive}", "passive auth")?;
     writeln!(out, "{:<22} {}", "active auth (DG15)", r.active.summary())?;
     writeln!(out, "{:<22} {}", "chip auth (DG14)", r.chip.summary())?;
+    // DG1 and DG13 must agree on ID, date of birth, sex and name (fields named, not values).
+    let dg1 = r.raw.get(DataGroup::Dg1).and_then(|b| parse_dg1(b).ok());
+    let dg13 = r.raw.get(DataGroup::Dg13).and_then(|b| Dg13::parse(b).ok());
+    let mismatches = motcua_cccd::proto::crosscheck::cross_check(None, dg1.as_ref(), dg13.as_ref());
+    let cross = if dg1.is_none() || dg13.is_none() {
+        "not done (DG1 or DG13 missing)".to_owned()
+    } else if mismatches.is_empty() {
+        "DG1 = DG13 (ID, date of birth, sex, name)".to_owned()
+    } else {
+        let list: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+        format!("MISMATCH: {}", list.join("; "))
+    };
+    writeln!(out, "{:<22} {cross}", "cross-check")?;
     let v = r.verdict();
     writeln!(out, "{:<22} Kết quả: {} / Result: {}", "result", v.summary_vi(), v.summary())?;
+    if !mismatches.is_empty() {
+        writeln!(
+            out,
+            "{:<22} DG1 và DG13 không khớp: không dùng dữ liệu này / DG1 and DG13 disagree: do not use this data",
+            ""
+        )?;
+        return Ok(EXIT_CHECK_FAILED);
+    }
     if show_data {
         print_personal_data(r, out)?;
     } else {

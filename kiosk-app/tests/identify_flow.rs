@@ -433,6 +433,23 @@ fn pace_refused_falls_back_to_bac_with_the_keys_from_the_cards_qr() {
 }
 
 #[test]
+fn a_forged_qr_with_the_right_id_but_another_person_does_not_match_the_chip() {
+    let r = rig(service(source(|_, _| Some(SimCccdChip::sample().into_responder())), true), 1080, 1920);
+    let k = &r.kiosk;
+    to_identify(k);
+    k.tap("chip", 0).expect("chip");
+    // The ID (and so the CAN) is the chip's; the name and the birth date are someone else's.
+    let forged = "001099012345|123456789|Lê Thị Bích|20071985|Nữ|Số 1, Phường P, Quận Q, Thành phố H|15032021";
+    k.scan(forged).expect("scan");
+    assert_eq!((stage(k), error(k).as_str()), ("failed", "altered"), "the chip opened, but it is not this QR's card");
+    assert!(k.ui().global::<IdentifyAdapter>().get_masked_id().is_empty(), "nothing of the read is shown");
+    let l = logs().lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert!(contains(&l, "disagree"), "the log says the sources disagree");
+    assert!(!contains(&l, "Lê Thị Bích") && !contains(&l, "LE THI BICH"), "the log names fields, not values");
+    assert_logs_clean();
+}
+
+#[test]
 fn the_face_image_is_never_read() {
     let selected = Arc::new(Mutex::new(Vec::<u8>::new()));
     let seen = Arc::clone(&selected);

@@ -46,6 +46,7 @@ fn a_genuine_card_is_reported_verified_without_personal_data() {
         "verified (issuer in the trust list)",
         "active auth (DG15)",
         "chip auth (DG14)",
+        "DG1 = DG13 (ID, date of birth, sex, name)",
         "Result: verified",
         "personal data",
         "hidden",

@@ -4,6 +4,7 @@ pub mod aa;
 pub mod atr;
 pub mod bac;
 pub mod ca;
+pub mod crosscheck;
 pub mod crypto;
 pub mod date;
 pub mod der;

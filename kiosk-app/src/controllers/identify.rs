@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
 use motcua_cccd::proto::bac::BacKey;
+use motcua_cccd::proto::crosscheck::cross_check;
 use motcua_cccd::proto::date::Date;
 use motcua_cccd::proto::dg13::Dg13;
 use motcua_cccd::proto::dg14::Dg14;
@@ -217,6 +218,9 @@ fn cccd_error(e: &motcua_cccd::Error, during_access: bool) -> IdentifyError {
 pub struct ChipKeys {
     can: Can,
     bac: Option<BacKey>,
+    /// The card's QR when the keys came from it: the chip must agree with it (same ID, date of
+    /// birth, sex and name), or the QR shown is not this card's. Dropped with the keys.
+    qr: Option<Box<QrData>>,
 }
 
 impl std::fmt::Debug for ChipKeys {
@@ -228,7 +232,7 @@ impl std::fmt::Debug for ChipKeys {
 impl ChipKeys {
     /// From the 6 digits the citizen typed (PACE only).
     pub fn from_can(digits: &str) -> Option<Self> {
-        Can::new(digits).ok().map(|can| Self { can, bac: None })
+        Can::new(digits).ok().map(|can| Self { can, bac: None, qr: None })
     }
 
     /// From the card's QR: the CAN, and the BAC key with the expiry the law gives the card.
@@ -236,7 +240,7 @@ impl ChipKeys {
         let can = Can::from_id_number(&qr.id_number).ok()?;
         let bac = cccd_expiry(qr.date_of_birth, qr.issue_date)
             .map(|exp| BacKey::new(qr.document_number(), &qr.date_of_birth.yymmdd(), &exp.yymmdd()));
-        Some(Self { can, bac })
+        Some(Self { can, bac, qr: Some(Box::new(qr.clone())) })
     }
 }
 
@@ -372,7 +376,14 @@ pub fn read_chip(
     let mrz_name = mrz.as_ref().map(|m| Zeroizing::new(format!("{} {}", m.surname, m.given_names)));
     let name = Zeroizing::new(dg13.full_name.clone().or_else(|| mrz_name.as_deref().cloned()).unwrap_or_default());
     let birth = dg13.date_of_birth.or_else(|| mrz.as_ref().and_then(|m| mrz_birth(&m.date_of_birth, this_year)));
+    // The QR (when it opened the chip), DG1 and DG13 must tell the same story.
+    let mismatches = cross_check(keys.qr.as_deref(), mrz.as_ref(), Some(&dg13));
     zeroize_dg13(&mut dg13);
+    if !mismatches.is_empty() {
+        let fields: Vec<_> = mismatches.iter().map(|m| (m.field, m.between)).collect();
+        tracing::warn!(?fields, "the card's QR, DG1 and DG13 disagree; not used");
+        return Err(IdentifyError::Altered);
+    }
     let id_ok = id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
     if !id_ok || name.trim().is_empty() {
         tracing::warn!(id_len = id.len(), name_len = name.len(), "chip has no usable ID or name");
