@@ -21,9 +21,16 @@
 //! Setup (Debian): `apt-get install pcscd libpcsclite-dev` (the library to build and link,
 //! the daemon to run); the kiosk user needs access to pcscd's socket (default on Debian).
 //!
-//! Does not implement: hot-plug of new readers (re-open), `SCardBeginTransaction` around a
-//! whole read (pcscd's shared mode is enough with one kiosk process). The card side of vpcd
-//! (a simulated chip behind pcscd) is `crate::vpcd`.
+//! The card is connected in exclusive mode, which serves as the transaction around a whole
+//! read: no other program's APDU can slip between ours and break the secure channel's send
+//! sequence counter; another program gets a sharing violation ("the reader is in use") until
+//! the reader is dropped.
+//!
+//! Hot-plug: a reader is opened for one read and dropped after it (the kiosk does so for every
+//! visit), so a reader plugged in, swapped or re-plugged is found at the next read; a reader
+//! that vanishes mid-wait is [`Error::Disconnected`]. Does not implement: waiting on pcscd's
+//! `\\?PnP?\Notification` for new readers (polling per read is enough at a kiosk). The card
+//! side of vpcd (a simulated chip behind pcscd) is `crate::vpcd`.
 
 use std::ffi::{CStr, CString};
 
@@ -130,7 +137,18 @@ impl IdCardReader for PcscReader {
             return Ok(None);
         }
         if self.card.is_none() {
-            let card = self.ctx.connect(self.name(), pcsc::ShareMode::Shared, pcsc::Protocols::ANY).map_err(map_err)?;
+            // Exclusive: no other program's APDU can fall between ours while a secure channel
+            // is open (its send sequence counter would break); pcscd keeps the card ours until
+            // this reader is dropped or the card leaves.
+            let card = match self.ctx.connect(self.name(), pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY) {
+                Ok(c) => c,
+                Err(pcsc::Error::SharingViolation) => {
+                    return Err(Error::Hardware(
+                        "đầu đọc đang được chương trình khác dùng / the reader is in use by another program".into(),
+                    ));
+                }
+                Err(e) => return Err(map_err(e)),
+            };
             self.card = Some(card);
         }
         Ok(Some(CardPresence { atr: state.atr().to_vec() }))

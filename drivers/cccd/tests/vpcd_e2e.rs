@@ -130,6 +130,20 @@ fn read_through_pcscd(chip: SimCccdChip) -> Option<Result<CardRead>> {
 }
 
 #[test]
+fn a_second_program_cannot_talk_to_the_card_while_a_read_holds_it() {
+    let _turn = TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(on) = insert(SimCccdChip::sample()) else { return };
+    // `insert` connected the first reader: the card is ours, exclusively.
+    let mut other = PcscReader::open(Some(DEFAULT_READER)).unwrap();
+    match other.poll_card() {
+        Err(motcua_device::Error::Hardware(m)) => assert!(m.contains("in use by another program"), "{m}"),
+        r => panic!("a second connection must be refused while the first holds the card: {r:?}"),
+    }
+    drop(other);
+    on.remove();
+}
+
+#[test]
 fn pace_can_read_through_pcscd_is_verified_with_chip_authentication() {
     let Some(r) = read_through_pcscd(SimCccdChip::sample_with_face(&TestPki::sample(), 15_000)) else { return };
     let r = r.unwrap();
