@@ -298,17 +298,22 @@ impl TakeNumber {
         self.send(UiUpdate::Admin(super::admin::AdminView { status_lines: lines, message }), sink);
     }
 
+    /// Prints a document off the async thread; `Err` says why it did not print.
+    async fn print_doc(&self, doc: motcua_device::ticket::TicketDoc) -> Result<(), String> {
+        let printer = Arc::clone(&self.printer);
+        blocking(move || match printer.lock() {
+            Ok(mut p) => p.print(&doc).map(|_| ()).map_err(|e| e.to_string()),
+            Err(_) => Err("printer lock poisoned".to_owned()),
+        })
+        .await
+    }
+
     /// Prints the admin test ticket and reports how it went, with a fresh status.
     async fn admin_print_test(&mut self, sink: &dyn UpdateSink) {
         let now = self.settings.now().strftime("%H:%M %d/%m/%Y").to_string();
         let doc = super::admin::test_ticket(self.paper, &now);
-        let printer = Arc::clone(&self.printer);
         self.send(UiUpdate::Busy(true), sink);
-        let ok = blocking(move || match printer.lock() {
-            Ok(mut p) => p.print(&doc).map(|_| ()).map_err(|e| e.to_string()),
-            Err(_) => Err("printer lock poisoned".to_owned()),
-        })
-        .await;
+        let ok = self.print_doc(doc).await;
         self.send(UiUpdate::Busy(false), sink);
         let message = match &ok {
             Ok(()) => {
@@ -637,13 +642,8 @@ impl TakeNumber {
         let office = self.catalog.as_ref().map(|c| c.office.name_vi.clone()).unwrap_or_default();
         let printed_at = self.settings.now().strftime("%H:%M %d/%m/%Y").to_string();
         let doc = motcua_device::ticket::status_slip(&view.slip(&office, &printed_at), self.paper);
-        let printer = Arc::clone(&self.printer);
         self.send(UiUpdate::Busy(true), sink);
-        let ok = blocking(move || match printer.lock() {
-            Ok(mut p) => p.print(&doc).map(|_| ()).map_err(|e| e.to_string()),
-            Err(_) => Err("printer lock poisoned".to_owned()),
-        })
-        .await;
+        let ok = self.print_doc(doc).await;
         if let Err(e) = &ok {
             tracing::warn!(error = %e, "status slip not printed");
         }
