@@ -423,10 +423,54 @@ fn device_present(path: &str, group: &str, replug: &str) -> Outcome {
     }
 }
 
+/// How long `doctor` waits for the keypad's protocol handshake.
+pub const KEYPAD_PING: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Speaks the keypad's protocol over `connector` (its serial port): opens it and waits up to
+/// `within` for the version handshake, through the same driver the counter uses.
+pub fn keypad_ping<C: motcua_keypad::Connect>(connector: C, within: std::time::Duration) -> Result<String, String> {
+    let session = u32::try_from(jiff::Timestamp::now().as_second() & 0xFFFF_FFFF).unwrap_or(1);
+    let mut driver = motcua_keypad::KeypadDriver::new(
+        connector,
+        motcua_keypad::SystemClock::new(),
+        motcua_keypad::Config::new(session),
+    );
+    let started = std::time::Instant::now();
+    let mut last_error = None;
+    while started.elapsed() < within {
+        if let Err(e) = driver.poll() {
+            last_error = Some(e.to_string());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if driver.is_connected() {
+            return Ok(format!(
+                "trả lời giao thức sau {} ms / answers the protocol handshake in {} ms",
+                started.elapsed().as_millis(),
+                started.elapsed().as_millis()
+            ));
+        }
+    }
+    Err(match last_error {
+        Some(e) => format!("không trả lời / no answer ({e})"),
+        None => "mở được cổng nhưng không trả lời / the port opens but the keypad does not answer".to_owned(),
+    })
+}
+
 fn keypad_check(path: &str, inv: &Inventory) -> Outcome {
     let replug = "Cắm lại cáp USB của bàn phím đánh giá (đèn trên bàn phím phải sáng). \
 / Replug the rating keypad's USB cable (its light must come on).";
-    device_present(path, "dialout", replug).map_err(|(status, detail, advice)| {
+    device_present(path, "dialout", replug)
+        .and_then(|present| {
+            let connector = motcua_keypad::SerialConnector::new(motcua_keypad::SerialConfig::new(path));
+            keypad_ping(connector, KEYPAD_PING).map(|ping| format!("{present}, {ping}")).map_err(|e| {
+                fail(
+                    e,
+                    "Bàn phím có điện nhưng không trả lời: rút ra cắm lại; nếu vẫn vậy, nạp lại firmware (hardware.md). \
+/ The keypad is there but does not answer: replug it; if it persists, reflash its firmware (hardware.md).",
+                )
+            })
+        })
+        .map_err(|(status, detail, advice)| {
         // An RP2040 keypad seen on USB but not under the configured name: say where it is.
         let seen: Vec<String> = inv
             .serial
@@ -483,8 +527,37 @@ fn camera_v4l2_check(device: &str, inv: &Inventory) -> Outcome {
             "Cài bản motcua có tính năng camera, hoặc đặt [camera] kind = \"none\". / Install a motcua built with the camera feature, or set [camera] kind = \"none\".",
         ));
     }
-    detail.push_str("; khung hình kiểm tra khi ki-ốt chạy / frames checked when the kiosk runs");
-    Ok(detail)
+    grab_frame(device).map(|frame| {
+        detail.push_str(&format!("; {frame}"));
+        detail
+    })
+}
+
+/// Opens the camera as the kiosk does and takes one frame.
+#[cfg(feature = "camera")]
+fn grab_frame(device: &str) -> Outcome {
+    use motcua_qr::worker::FrameSource as _;
+    let advice = "Camera có mặt nhưng không cho hình: đóng chương trình khác đang dùng nó, rồi cắm lại. \
+/ The camera is there but gives no picture: close any other program using it, then replug it.";
+    let node = std::fs::canonicalize(device).unwrap_or_else(|_| device.into());
+    let index: u32 = node
+        .to_string_lossy()
+        .trim_start_matches("/dev/video")
+        .parse()
+        .map_err(|_| fail(format!("{device}: không phải /dev/videoN / not /dev/videoN"), advice))?;
+    let cfg = motcua_qr::camera::CameraConfig { index, width: 640, height: 480, ..Default::default() };
+    let mut cam = motcua_qr::camera::V4l2Source::open(&cfg).map_err(|e| fail(e, advice))?;
+    match cam.next_frame() {
+        Ok(Some(f)) => Ok(format!("khung hình / frame {}x{}", f.width(), f.height())),
+        Ok(None) => Err(fail("không có khung hình / no frame", advice)),
+        Err(e) => Err(fail(e, advice)),
+    }
+}
+
+#[cfg(not(feature = "camera"))]
+fn grab_frame(_device: &str) -> Outcome {
+    // Not reached: `camera_v4l2_check` stops first in builds without the camera feature.
+    Ok("khung hình không kiểm tra / frame not checked".to_owned())
 }
 
 fn hub_check(dir: &Path) -> Result<String, (Status, String, String)> {

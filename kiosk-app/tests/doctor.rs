@@ -261,3 +261,38 @@ fn a_configured_pcsc_reader_without_pcscd_says_so_with_the_fix() {
     assert!(r.advice.contains("sudo systemctl enable --now pcscd.socket"), "{}", r.advice);
     assert_eq!(doctor::render(&checks).1, 1);
 }
+
+/// The keypad self-test speaks the real protocol: the simulated keypad on a pseudo-terminal
+/// answers the handshake; a port whose keypad stays silent is a clear failure.
+#[test]
+fn the_keypad_check_pings_through_the_protocol() {
+    use motcua_keypad::SystemClock;
+    use motcua_keypad::sim::KeypadTwin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    for silent in [false, true] {
+        let (mut twin, end) = KeypadTwin::pair(SystemClock::new(), 7).expect("pty pair");
+        twin.set_silent(silent);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_twin = Arc::clone(&stop);
+        let keypad = std::thread::spawn(move || {
+            while !stop_twin.load(Ordering::Relaxed) {
+                let _ = twin.poll();
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        });
+        let mut end = Some(end);
+        let connector = move || end.take().ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound));
+        let r = motcua_kiosk_app::doctor::keypad_ping(connector, std::time::Duration::from_secs(2));
+        stop.store(true, Ordering::Relaxed);
+        keypad.join().expect("keypad thread");
+        if silent {
+            let e = r.expect_err("a silent keypad fails the check");
+            assert!(e.contains("không trả lời") || e.contains("does not answer"), "{e}");
+        } else {
+            let ok = r.expect("the simulated keypad answers");
+            assert!(ok.contains("handshake"), "{ok}");
+        }
+    }
+}
