@@ -74,6 +74,12 @@ enum Cmd {
         /// Read sys/, proc/, dev/ and run/ under this directory instead of / (tests).
         #[arg(long, hide = true)]
         sys_root: Option<PathBuf>,
+        /// Wait for someone to scan any code at the configured scanner (20 s).
+        #[arg(long)]
+        scan_test: bool,
+        /// Measure a microphone's level for one second (ALSA device: default, hw:1,0, …).
+        #[arg(long)]
+        microphone: Option<String>,
     },
     /// The reference central system (provincial side): event intake, dossier status.
     Central {
@@ -428,7 +434,17 @@ pub fn main() -> Result<()> {
         Some(Cmd::PrintTest { profile, ticket, output, device }) => {
             crate::printcmd::run_print_test(&profile, ticket, output.as_deref(), device.as_deref())
         }
-        Some(Cmd::Doctor { simulate, unplug, print_test, data_dir, kiosk_config, keypad, sys_root }) => {
+        Some(Cmd::Doctor {
+            simulate,
+            unplug,
+            print_test,
+            data_dir,
+            kiosk_config,
+            keypad,
+            sys_root,
+            scan_test,
+            microphone,
+        }) => {
             let kiosk_config = crate::doctor::load_kiosk_config(kiosk_config.as_deref(), simulate)?;
             let opts = crate::doctor::DoctorOptions {
                 simulate,
@@ -438,6 +454,8 @@ pub fn main() -> Result<()> {
                 kiosk_config,
                 keypad,
                 root: sys_root,
+                scan_test,
+                microphone,
             };
             std::process::exit(crate::doctor::report(&crate::doctor::run_checks(&opts)));
         }

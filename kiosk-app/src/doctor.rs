@@ -74,6 +74,10 @@ pub struct DoctorOptions {
     /// Where discovery reads `sys/`, `proc/`, `dev/` and `run/` (`None`: `/`). Tests point it
     /// at a fake tree.
     pub root: Option<PathBuf>,
+    /// Wait for a code at the configured scanner (someone scans any code).
+    pub scan_test: bool,
+    /// An ALSA capture device (`default`, `hw:1,0`, …) whose level to measure for a second.
+    pub microphone: Option<String>,
 }
 
 fn check(what: &str, result: Result<String, (Status, String, String)>) -> Check {
@@ -209,8 +213,110 @@ pub fn run_checks(opts: &DoctorOptions) -> Vec<Check> {
     if let Some(keypad) = &opts.keypad {
         out.push(check("Bàn phím đánh giá / Rating keypad", keypad_check(keypad, &inventory)));
     }
+    if opts.scan_test
+        && let Some(mut scanner) = opts.kiosk_config.as_ref().and_then(|c| crate::scanning::open(&c.scanner))
+    {
+        eprintln!(
+            "Quét một mã bất kỳ trong {} giây… / Scan any code within {} s…",
+            SCAN_TEST.as_secs(),
+            SCAN_TEST.as_secs()
+        );
+        out.push(check("Quét thử / Scan test", scan_test(scanner.as_mut(), SCAN_TEST)));
+    }
+    if let Some(dev) = &opts.microphone {
+        out.push(check("Micro quầy / Counter microphone", microphone_level(dev)));
+    }
     out.extend(inventory.checks());
     out
+}
+
+/// How long `--scan-test` waits for someone to scan a code.
+pub const SCAN_TEST: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Waits up to `within` for one code at `scanner` and says what kind it was and how long — never
+/// its content (it may be a citizen's CCCD QR).
+pub fn scan_test(scanner: &mut dyn CodeScanner, within: std::time::Duration) -> Outcome {
+    let advice = "Quét lại, giữ mã cách máy quét 10–20 cm; nếu máy quét không kêu, cắm lại cáp. \
+/ Scan again, 10–20 cm from the scanner; if it does not beep, replug its cable.";
+    let started = std::time::Instant::now();
+    let mut rejected = 0u32;
+    while started.elapsed() < within {
+        match scanner.poll_code() {
+            Ok(Some(code)) => {
+                let kind = match motcua_scanner::payload::classify(&code.text) {
+                    motcua_scanner::payload::Payload::Receipt { .. } => "biên nhận hồ sơ / dossier receipt",
+                    motcua_scanner::payload::Payload::Cccd(_) => "mã QR CCCD / CCCD QR",
+                    motcua_scanner::payload::Payload::Unknown(_) => "mã khác / another code",
+                };
+                return Ok(format!(
+                    "đọc được {} ký tự ({kind}) / read {} characters ({kind})",
+                    code.text.chars().count(),
+                    code.text.chars().count()
+                ));
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(e) => {
+                rejected += 1;
+                tracing::info!(error = %e, "scan test: scan rejected");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    }
+    Err(fail(
+        format!(
+            "không có mã nào trong {} giây ({rejected} lần đọc lỗi) / no code within {} s ({rejected} bad reads)",
+            within.as_secs(),
+            within.as_secs()
+        ),
+        advice,
+    ))
+}
+
+/// The RMS level of signed 16-bit little-endian mono samples, in dBFS (-120 for silence).
+pub fn level_dbfs(raw: &[u8]) -> f64 {
+    let samples: Vec<f64> = raw.chunks_exact(2).map(|b| f64::from(i16::from_le_bytes([b[0], b[1]]))).collect();
+    if samples.is_empty() {
+        return -120.0;
+    }
+    let rms = (samples.iter().map(|s| s * s).sum::<f64>() / samples.len() as f64).sqrt();
+    if rms < 1e-9 { -120.0 } else { (20.0 * (rms / 32768.0).log10()).max(-120.0) }
+}
+
+/// Records one second from ALSA capture device `dev` with `arecord` (alsa-utils) and reports
+/// its level: a dead or muted microphone reads as near silence.
+fn microphone_level(dev: &str) -> Outcome {
+    let out = std::process::Command::new("arecord")
+        .args(["-D", dev, "-q", "-d", "1", "-f", "S16_LE", "-r", "16000", "-c", "1", "-t", "raw"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(fail(
+                "arecord không có / arecord is missing",
+                "Cài gói alsa-utils: sudo apt install alsa-utils / Install alsa-utils: sudo apt install alsa-utils",
+            ));
+        }
+        Err(e) => return Err(fail(e, "Chạy lại với quyền của người dùng motcua. / Run again as the motcua user.")),
+    };
+    if !out.status.success() || out.stdout.len() < 16_000 {
+        let why = String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or_default().to_owned();
+        return Err(fail(
+            format!("{dev}: không ghi được / cannot record ({why})"),
+            "Cắm lại micro; `arecord -l` liệt kê thiết bị ghi âm, sửa tên thiết bị cho đúng. \
+/ Replug the microphone; `arecord -l` lists capture devices: fix the device name.",
+        ));
+    }
+    let db = level_dbfs(&out.stdout);
+    if db < -80.0 {
+        return Err((
+            Status::Warning,
+            format!("{dev}: im lặng / silent ({db:.0} dBFS)"),
+            "Micro có thể đang tắt tiếng: mở alsamixer và bật kênh Capture. / The microphone may be muted: open alsamixer and enable Capture."
+                .into(),
+        ));
+    }
+    Ok(format!("{dev}: mức âm / level {db:.0} dBFS"))
 }
 
 /// Status (and a test ticket on request) of a printer, real or simulated.

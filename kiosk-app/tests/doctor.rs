@@ -296,3 +296,36 @@ fn the_keypad_check_pings_through_the_protocol() {
         }
     }
 }
+
+/// The scan test waits for one code and says its kind and length, never its content; with no
+/// scan it fails with what to do.
+#[test]
+fn the_scan_test_reports_the_kind_of_code_without_its_content() {
+    use motcua_device::sim::SimCodeScanner;
+    let mut scanner = SimCodeScanner::new();
+    let cccd = "001099012345|123456789|Nguyễn Văn A|15031999|Nam|Số 1, Phường P, Quận Q, Thành phố H|15032021";
+    scanner.handle().scan(cccd);
+    let ok = doctor::scan_test(&mut scanner, std::time::Duration::from_secs(2)).expect("a code was scanned");
+    assert!(ok.contains("CCCD QR"), "{ok}");
+    assert!(!ok.contains("Nguyễn") && !ok.contains("001099012345"), "no personal data in the report: {ok}");
+    scanner.handle().scan("000.00.12.H62-201105-0004|104729");
+    let ok = doctor::scan_test(&mut scanner, std::time::Duration::from_secs(2)).expect("a receipt");
+    assert!(ok.contains("dossier receipt"), "{ok}");
+    let err = doctor::scan_test(&mut scanner, std::time::Duration::from_millis(200)).expect_err("nothing scanned");
+    assert!(err.1.contains("no code within"), "{}", err.1);
+    assert!(!err.2.is_empty(), "says what to do");
+}
+
+#[test]
+fn microphone_levels_are_measured_in_dbfs() {
+    let tone: Vec<u8> = (0..16_000)
+        .flat_map(|i| {
+            let s = (f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 16_000.0).sin() * 16_384.0;
+            (s as i16).to_le_bytes()
+        })
+        .collect();
+    let db = doctor::level_dbfs(&tone);
+    assert!((db - (-9.0)).abs() < 0.5, "a half-scale sine is about -9 dBFS, got {db}");
+    assert_eq!(doctor::level_dbfs(&[0u8; 3200]), -120.0);
+    assert_eq!(doctor::level_dbfs(&[]), -120.0);
+}
