@@ -188,3 +188,32 @@ fn conformance_kit_passes_against_the_reference_central() {
     assert!(!text.contains("[FAIL]"), "{text}");
     assert!(text.lines().filter(|l| l.starts_with("[ OK ]")).count() >= 5, "{text}");
 }
+
+/// `motcua bench issue` keeps its contract: a table, then as the last line one JSON object
+/// with the keys the issue names, every ticket counted and none duplicated. (Its speed is
+/// judged by running it, not here.)
+#[test]
+fn bench_issue_prints_its_figures_as_a_json_last_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = motcua()
+        .args(["bench", "issue", "--clients", "8", "--tickets", "200", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().expect("output");
+    let j: serde_json::Value = serde_json::from_str(last).expect("last line is JSON");
+    for key in ["clients", "tickets", "p50_ms", "p99_ms", "duplicates", "fsync_p99_ms", "cold_max_ms"] {
+        assert!(j[key].is_number(), "{key} missing in {last}");
+    }
+    assert_eq!(j["clients"], 8);
+    assert_eq!(j["tickets"], 200);
+    assert_eq!(j["warmup_tickets"], 8);
+    assert_eq!(j["duplicates"], 0);
+    assert!(j["p50_ms"].as_f64() <= j["p99_ms"].as_f64(), "{last}");
+    assert!(stdout.contains("ticket latency p99"), "{stdout}");
+    // The bench's temporary database is gone.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
