@@ -36,28 +36,27 @@ static void pad_since(double start)
     }
 }
 
-int fsync(int fd)
+/* Call the real flush, then pad its time; errno is the flush's. */
+static int padded(const char *name, int (**real)(int), int fd)
 {
-    static int (*real)(int);
-    if (!real)
-        real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    if (!*real)
+        *real = (int (*)(int))dlsym(RTLD_NEXT, name);
     double start = now_ms();
-    int saved, r = real(fd);
-    saved = errno;
+    int r = (*real)(fd);
+    int saved = errno;
     pad_since(start);
     errno = saved;
     return r;
 }
 
+int fsync(int fd)
+{
+    static int (*real)(int);
+    return padded("fsync", &real, fd);
+}
+
 int fdatasync(int fd)
 {
     static int (*real)(int);
-    if (!real)
-        real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    double start = now_ms();
-    int saved, r = real(fd);
-    saved = errno;
-    pad_since(start);
-    errno = saved;
-    return r;
+    return padded("fdatasync", &real, fd);
 }
