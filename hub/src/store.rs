@@ -796,6 +796,7 @@ impl Writer {
             events: self.events,
             stats: self.stats,
             committed_seq: self.next_seq,
+            carried: Vec::new(),
         };
         let commit_thread = std::thread::Builder::new().name("hub-commit".into()).spawn(move || committer.run(plan_rx));
         let commit_thread = match commit_thread {
@@ -913,19 +914,21 @@ struct Committer {
     stats: Arc<WriterStats>,
     /// The outbox sequence number on disk.
     committed_seq: u64,
+    /// Plans decided while the last commit was on the disk, taken before its callers were
+    /// answered: they are other callers than the answered ones.
+    carried: Vec<Plan>,
 }
 
 impl Committer {
     fn run(mut self, rx: std::sync::mpsc::Receiver<Plan>) {
         let mut window = GatherWindow::default();
-        let mut plans = Vec::new();
         loop {
-            // Plans decided while the previous commit was on the disk: other callers than the
-            // ones it has just answered.
+            let mut plans = std::mem::take(&mut self.carried);
+            let carried: u64 = plans.iter().map(|p| p.commands).sum();
+            // Plans decided since the answers went out may already hold answered callers.
             while let Ok(p) = rx.try_recv() {
                 plans.push(p);
             }
-            let carried: u64 = plans.iter().map(|p| p.commands).sum();
             if plans.is_empty() {
                 match rx.recv() {
                     Ok(p) => plans.push(p),
@@ -949,12 +952,14 @@ impl Committer {
                 }
             }
             let started = Instant::now();
-            self.commit(std::mem::take(&mut plans));
+            self.commit(plans, &rx);
             window.committed(started.elapsed(), have);
         }
     }
 
-    fn commit(&mut self, plans: Vec<Plan>) {
+    /// Write `plans` in one transaction, then answer their callers. Between the two, takes the
+    /// plans decided meanwhile from `rx` into `self.carried`.
+    fn commit(&mut self, plans: Vec<Plan>, rx: &std::sync::mpsc::Receiver<Plan>) {
         // Plans decided on a state that a failed commit discarded can't be written.
         let epoch = self.pipeline.lock().unwrap_or_else(|p| p.into_inner()).epoch;
         let (live, stale): (Vec<Plan>, Vec<Plan>) = plans.into_iter().partition(|p| p.epoch == epoch);
@@ -972,6 +977,9 @@ impl Committer {
             tx.commit()?;
             Ok(())
         })();
+        while let Ok(p) = rx.try_recv() {
+            self.carried.push(p);
+        }
         match outcome {
             Ok(()) => {
                 use std::sync::atomic::Ordering::Relaxed;
