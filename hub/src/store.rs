@@ -1041,7 +1041,7 @@ impl Committer {
 /// expects `carried + n` (the answered callers come back) and gathers until that many are
 /// there, for at most half a commit. It never waits after a commit of a lone caller, and on a
 /// fast disk (sub-millisecond commits) the wait shrinks to microseconds.
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
+#[derive(Debug, Default)]
 struct GatherWindow {
     /// Moving average of a commit's duration (SQL and fsync), in microseconds; 0 until measured.
     commit_us: f64,

@@ -138,9 +138,7 @@ pub fn run_issue(opts: &IssueBench) -> Result<()> {
                         if i + 1 == WARMUP {
                             // The clock of the throughput starts when the last client is warm.
                             warm.wait().await;
-                            if warm_started.get().is_none() {
-                                let _ = warm_started.set(Instant::now());
-                            }
+                            warm_started.get_or_init(Instant::now);
                         }
                     }
                     Ok(out)
@@ -156,18 +154,17 @@ pub fn run_issue(opts: &IssueBench) -> Result<()> {
     let mut latencies = Vec::with_capacity(total);
     let mut numbers: HashMap<(String, String), u32> = HashMap::new();
     let wall = warm_started.get().map_or(0.0, |t| t.elapsed().as_secs_f64());
-    let mut cold = Vec::with_capacity(opts.clients * WARMUP);
+    let mut cold_max: f64 = 0.0;
     for results in results {
         for (i, (ms, t)) in results?.into_iter().enumerate() {
             if i < WARMUP {
-                cold.push(ms)
+                cold_max = cold_max.max(ms);
             } else {
-                latencies.push(ms)
+                latencies.push(ms);
             }
             *numbers.entry((t.service_day, t.number)).or_default() += 1;
         }
     }
-    let cold_max = cold.iter().copied().fold(0.0, f64::max);
     // Commits and commands of the whole run, warm-up included.
     let (commits, commands) = hub.writer_stats();
     let per_commit = if commits == 0 { 0.0 } else { commands as f64 / commits as f64 };
